@@ -1,0 +1,1 @@
+"""Chunking, embeddings, FAISS and BM25 indexes, persistence."""

@@ -1,0 +1,1 @@
+"""Retrieval, reading answers, citations, evaluation, CLI."""
