@@ -145,7 +145,7 @@ def build_index(
     """Chunk, embed and index ``articles``. Without a loadable embedder the index is BM25-only, and says so."""
     unique = {a.id: a for a in articles}
     chunks = chunk_articles(list(unique.values()), config.chunker)
-    bm25 = BM25Index.from_texts([c.text for c in tqdm(chunks, desc="BM25", disable=not progress)], config.bm25)
+    bm25 = BM25Index.from_texts([c.text for c in chunks], config.bm25)
     dense, dense_error = None, None
     try:
         embedder = embedder or Embedder(config.embedder)

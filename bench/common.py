@@ -1,0 +1,69 @@
+"""Shared pieces of the benchmark scripts: cached index builds, SQuAD hit test, recall/MRR, percentiles."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from corpus.gold import GoldQuestion
+from index.store import CorpusIndex, IndexConfig, IndexProblem, build_index, load_index, save_index
+from index.chunk import Chunk
+
+CACHE = Path(__file__).parent / "cache"
+
+
+def cached_index(name: str, articles, config: IndexConfig, rebuild: bool = False) -> tuple[CorpusIndex, dict]:
+    """Build (and time) an index once; later runs load it. Returns the index and its build stats."""
+    key = hashlib.sha256(
+        json.dumps([sorted(a.id for a in articles), config.settings()], sort_keys=True).encode()
+    ).hexdigest()[:12]
+    directory = CACHE / f"{name}-{key}"
+    stats_path = directory / "build_stats.json"
+    if not rebuild and stats_path.exists():
+        try:
+            return load_index(directory, config), json.loads(stats_path.read_text())
+        except IndexProblem:
+            pass
+    t0 = time.perf_counter()
+    index = build_index(articles, config, progress=True)
+    seconds = time.perf_counter() - t0
+    save_index(index, directory)
+    stats = {"chunks": len(index.chunks), "articles": len(index.articles), "build_s": round(seconds, 2),
+             "chunks_per_s": round(len(index.chunks) / seconds, 1)}
+    stats_path.write_text(json.dumps(stats))
+    return index, stats
+
+
+def squad_hit(chunk: Chunk, q: GoldQuestion) -> bool:
+    """A retrieved chunk inside the gold paragraph that contains a gold answer."""
+    if chunk.article_id != q.article_id or q.paragraph is None:
+        return False
+    p_start, p_end = q.paragraph
+    if not (p_start <= chunk.start and chunk.end <= p_end):
+        return False
+    return any(a and a in chunk.text for a in q.answers)
+
+
+def ranking_metrics(hit_ranks: list[int | None], ks=(1, 5, 10, 20)) -> dict:
+    """hit_ranks: 1-based rank of the first hit per question, None when missed."""
+    n = len(hit_ranks)
+    out = {f"R@{k}": round(100 * sum(r is not None and r <= k for r in hit_ranks) / n, 2) for k in ks}
+    out["MRR@10"] = round(sum(1 / r for r in hit_ranks if r is not None and r <= 10) / n, 4)
+    return out
+
+
+def first_hit_rank(chunks: list[Chunk], q: GoldQuestion) -> int | None:
+    for rank, chunk in enumerate(chunks, start=1):
+        if squad_hit(chunk, q):
+            return rank
+    return None
+
+
+def percentiles_ms(seconds: list[float]) -> dict:
+    arr = np.array(seconds) * 1000
+    return {"p50_ms": round(float(np.percentile(arr, 50)), 2), "p95_ms": round(float(np.percentile(arr, 95)), 2)}
