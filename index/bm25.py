@@ -2,7 +2,8 @@
 
 bm25s's "robertson" IDF clamps ``log((N-df+0.5)/(df+0.5))`` at zero, so in a small news corpus the names every
 article repeats ("China", "North Korea") would weigh nothing. We keep Okapi's rule instead: a negative IDF
-becomes ``epsilon * mean(IDF)`` (positive), exactly as rank_bm25's reference ``BM25Okapi`` does.
+becomes ``epsilon * mean(IDF)``, exactly as rank_bm25's reference ``BM25Okapi`` does — and where that mean is
+itself negative (a degenerate corpus), ``epsilon``, so IDF is never negative.
 
 Example:
     >>> bm = BM25Index.build([["north", "korea"], ["china", "trade"], ["us", "trade"]])
@@ -53,6 +54,9 @@ def okapi_idf(doc_freqs: np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:
     idf = np.log(n_docs - doc_freqs + 0.5) - np.log(doc_freqs + 0.5)
     seen = doc_freqs > 0  # the mean runs over terms of the corpus only, as in BM25Okapi
     floor = epsilon * float(idf[seen].mean()) if seen.any() else 0.0
+    # In a degenerate corpus (most terms in most documents) BM25Okapi's floor is itself negative; ours never
+    # is: there we depart from the reference and use epsilon.
+    floor = floor if floor > 0 else epsilon
     return np.where(idf < 0, floor, idf)
 
 
@@ -99,8 +103,9 @@ class BM25Index:
     @classmethod
     def build(cls, corpus_tokens: list[list[str]], config: BM25Config = BM25Config()) -> "BM25Index":
         engine = _OkapiBM25(epsilon=config.epsilon, k1=config.k1, b=config.b)
-        # An empty document would break bm25s's vocabulary; a token no query can produce keeps its row.
-        safe = [tokens if tokens else ["\x00empty"] for tokens in corpus_tokens]
+        # Empty documents stay empty (length 0, no term), as in BM25Okapi; only a corpus of nothing but empty
+        # documents gets a token no query can produce, because bm25s needs a non-empty vocabulary.
+        safe = corpus_tokens if any(corpus_tokens) else [["\x00empty"] for _ in corpus_tokens]
         engine.index(safe, create_empty_token=False, show_progress=False)
         return cls(engine, config)
 

@@ -31,6 +31,8 @@ class ChunkerConfig:
     # A group (paragraph or segment) of up to target * this factor stays one chunk rather than
     # leaving a tiny tail chunk behind.
     merge_factor: float = 1.4
+    # Bumped whenever the splitting rules change, so an index chunked by older rules is seen as stale.
+    rules_version: int = 2
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,5 +86,8 @@ def _windows(text: str, sentences: list[tuple[int, int]], config: ChunkerConfig)
         windows.append((first, last))
         if last == len(sentences) - 1:
             return windows
-        # Overlap, but always move forward by at least one sentence.
+        # Overlap, but always move forward by at least one sentence, and keep only as many overlap sentences
+        # as leave room for the next new sentence (else the next chunk would be a copy of this one's tail).
         first = max(last + 1 - config.overlap_sentences, first + 1)
+        while first <= last and sum(words[first : last + 2]) > config.target_words:
+            first += 1

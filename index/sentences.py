@@ -15,9 +15,11 @@ _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st mt gen gov sen rep rev col lt sgt capt cmdr adm pres vs etc inc ltd co corp "
     "jan feb mar apr jun jul aug sep sept oct nov dec no fig approx dept est u.s u.k u.n e.g i.e a.m p.m".split()
 )
-# A sentence ends with . ! ? (or …) plus any closing quotes/brackets, then whitespace.
-_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+# A sentence ends with . ! ? (or …) plus any closing quotes/brackets, then whitespace. French style puts a
+# (no-break) space before a closing guillemet: "C’est fini. »" ends after the ».
+_END = re.compile(r"[.!?…]+(?:[\"'”’»)\]]|[ \u00a0\u202f]+»)*(?=\s|$)")
+# A blank line: only whitespace (a no-break space left by HTML too) between two line feeds.
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 # Lines that are not article prose (photo credits) never go into a chunk.
 _NON_PROSE_LINE = re.compile(r"^\s*(CREDIT|Credit|PHOTO|Photo credit)\s*:.*$", re.MULTILINE)
 
@@ -37,9 +39,11 @@ def prose_segments(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Split [start, end) around non-prose lines (photo credits), trimmed."""
     out: list[tuple[int, int]] = []
     pos = start
-    for m in _NON_PROSE_LINE.finditer(text, start, end):
+    # "^" matches only at a line start, and ``start`` may sit after a line's indentation: search from the line.
+    line_start = text.rfind("\n", 0, start) + 1
+    for m in _NON_PROSE_LINE.finditer(text, line_start, end):
         out.extend(_trimmed(text, pos, m.start()))
-        pos = m.end()
+        pos = max(pos, m.end())
     out.extend(_trimmed(text, pos, end))
     return out
 
