@@ -1,0 +1,159 @@
+"""HTML rendering of answers, citations, the article list and upload reports (ui.render: pure)."""
+
+import html
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qa.types import Answer, Citation
+from ui.render import (
+    NOT_FOUND,
+    ArticleRow,
+    UploadLine,
+    citation_answer_ranges,
+    escape,
+    highlight,
+    render_answer,
+    render_articles,
+    render_citation,
+    render_question,
+    render_upload_report,
+    sentence_answer_range,
+)
+
+HOSTILE = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> **bold** [x](javascript:alert(1)) $$x$$'
+PASSAGE = "On Tuesday, a spokesman spoke. “Nonsense,” said Geng Shuang, a foreign ministry spokesman. Geng Shuang left."
+ANSWER_START = PASSAGE.index("Geng Shuang")
+
+
+def _citation(n=1, text=PASSAGE, start=100, title="China and North Korea", source="ThinkProgress", article_id="a1"):
+    return Citation(n, article_id, title, source, start, start + len(text), text, 0.5)
+
+
+def _answer(**changes):
+    base = dict(
+        question="Who is the spokesman?",
+        answer="Geng Shuang",
+        abstained=False,
+        confidence=0.934,
+        sentence="“Nonsense,” said Geng Shuang, a foreign ministry spokesman.",
+        answer_span=("a1", 100 + ANSWER_START, 100 + ANSWER_START + len("Geng Shuang")),
+        citations=[_citation(), _citation(2, "Another passage about Geng Shuang.", 900)],
+        mode="hybrid",
+        latency_ms=84.2,
+    )
+    base.update(changes)
+    return Answer(**base)
+
+
+def _tags(fragment: str) -> set[str]:
+    return {t.lower() for t in re.findall(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9-]*)", fragment)}
+
+
+ALLOWED_TAGS = {"div", "p", "strong", "b", "span", "blockquote", "mark", "details", "summary", "br", "ol", "ul", "li"}
+
+
+def test_escape_html_and_markdown_specials():
+    out = escape(HOSTILE)
+    assert "<" not in out and ">" not in out and '"' not in out
+    assert not set("*[]$`_\\") & set(out.replace("&#", ""))  # every special is an entity
+    assert html.unescape(out) == HOSTILE
+
+
+def test_escape_turns_newlines_into_br_and_output_has_no_newline():
+    assert escape("a\nb\r\nc\rd") == "a<br>b<br>c<br>d"
+
+
+@given(st.text())
+def test_escape_always_round_trips_and_never_emits_markup(text):
+    out = escape(text)
+    assert "\n" not in out and "\r" not in out
+    assert _tags(out) <= {"br"}
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    assert html.unescape(out.replace("<br>", "\n")) == normalised
+
+
+def test_highlight_marks_ranges_and_escapes_the_rest():
+    assert highlight("a <b> c", [(2, 5)]) == "a <mark>&lt;b&gt;</mark> c"
+    assert highlight("abcdef", [(1, 3), (2, 4), (5, 9)]) == "a<mark>bcd</mark>e<mark>f</mark>"
+    assert highlight("abc", []) == "abc"
+
+
+def test_the_exact_answer_span_is_marked_in_its_citation_not_every_occurrence():
+    answer = _answer()
+    first = citation_answer_ranges(answer.citations[0], answer)
+    assert first == [(ANSWER_START, ANSWER_START + len("Geng Shuang"))]
+    # the second citation does not hold the span: every occurrence of the answer text is marked there
+    assert citation_answer_ranges(answer.citations[1], answer) == [(len("Another passage about "), len("Another passage about Geng Shuang"))]
+
+
+def test_sentence_marks_the_answer():
+    answer = _answer()
+    s, e = sentence_answer_range(answer)
+    assert answer.sentence[s:e] == "Geng Shuang"
+
+
+def test_answer_reply_has_bold_answer_marked_sentence_confidence_and_numbered_citations():
+    out = render_answer(_answer())
+    assert "\n" not in out and out.startswith("<div")
+    assert "<strong>Geng Shuang</strong>" in out
+    assert "said <mark>Geng Shuang</mark>, a foreign ministry spokesman." in out
+    assert "93%" in out
+    assert out.count('<details class="qa-cite"') == 2
+    assert "&#91;1&#93;" in out and "&#91;2&#93;" in out
+    assert "chars 100\u2013" in out and "ThinkProgress" in out
+    assert "China and North Korea" in out
+    assert "Sources" in out and NOT_FOUND not in out
+
+
+def test_abstained_reply_says_not_found_and_still_lists_passages():
+    answer = _answer(answer=None, abstained=True, sentence=None, answer_span=None, confidence=0.12)
+    out = render_answer(answer)
+    assert NOT_FOUND in out
+    assert "Closest passages" in out
+    assert out.count("<details") == 2
+    assert "<mark>" not in out  # nothing to highlight
+
+
+def test_followup_note_and_retrieval_notice_are_shown_escaped():
+    out = render_answer(_answer(), followup_note="note <b>", notice="answered from BM25 only: <x>")
+    assert "note &lt;b&gt;" in out and "answered from BM25 only&#58; &lt;x&gt;" in out
+
+
+def test_hostile_article_text_title_source_and_question_never_become_markup():
+    cite = _citation(text=f"Intro. {HOSTILE} Geng Shuang end.", title=HOSTILE, source=HOSTILE)
+    answer = _answer(
+        question=HOSTILE,
+        answer="Geng Shuang",
+        sentence=f"{HOSTILE} Geng Shuang end.",
+        answer_span=("a1", 100 + cite.text.index("Geng Shuang"), 100 + cite.text.index("Geng Shuang") + 11),
+        citations=[cite],
+    )
+    for out in (render_answer(answer), render_citation(cite, answer), render_question(HOSTILE)):
+        assert _tags(out) <= ALLOWED_TAGS, _tags(out)
+        assert "<script" not in out and "<img" not in out
+        text = html.unescape(re.sub(r"<[^>]*>", "", out))  # what the browser shows
+        assert HOSTILE in text
+
+
+def test_article_list_escapes_titles_and_counts_passages():
+    out = render_articles([ArticleRow(HOSTILE, "<src>", 1, "../x.txt"), ArticleRow("Plain", None, 3)])
+    assert _tags(out) <= ALLOWED_TAGS
+    assert "2 articles" in out and "1 passage<" in out and "3 passages" in out
+    assert "&lt;src&gt;" in out
+    assert render_articles([]).count("No articles") == 1
+
+
+def test_upload_report_escapes_names_and_messages():
+    out = render_upload_report([UploadLine("<img src=x onerror=alert(1)>.txt", False, "cannot be read: <bad>"), UploadLine("ok.txt", True, "added")])
+    assert _tags(out) <= ALLOWED_TAGS
+    assert "qa-bad" in out and "qa-ok" in out and "&lt;bad&gt;" in out
+    assert render_upload_report([]) == ""
+
+
+def test_an_answer_that_is_its_whole_sentence_is_not_repeated():
+    sentence = "“Nonsense,” said Geng Shuang, a foreign ministry spokesman."
+    out = render_answer(_answer(answer=sentence, sentence=sentence))
+    assert f"<strong>{escape(sentence)}</strong>" in out
+    assert "qa-sentence" not in out

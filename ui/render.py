@@ -1,0 +1,219 @@
+"""HTML for the chat: answers, highlighted sentences, citations, the article list, upload reports.
+
+Every piece of text that comes from outside the code (article text and titles, sources, file names,
+questions, error messages) goes through ``escape`` before it is put into HTML. ``escape`` turns the HTML
+specials into entities *and* the characters Markdown or LaTeX would act on (``* _ [ ] ` $ # ~ | \\ : @``),
+so neither the chat's Markdown renderer nor its HTML sanitiser ever sees markup that came from the data;
+the browser shows the literal characters. The output never contains a newline: the chat's Markdown parser
+treats a one-line message that starts with ``<div`` as a raw HTML block and leaves it alone.
+
+Pure functions: no Gradio, no I/O.
+
+Example:
+    >>> escape('<img src=x onerror="alert(1)">')
+    '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
+    >>> highlight("said Geng Shuang, a spokesman", [(5, 16)])
+    'said <mark>Geng Shuang</mark>, a spokesman'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from qa.types import Answer, Citation
+
+NOT_FOUND = "Not found in the articles."
+
+_ENTITIES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&#39;",
+}
+# Markdown, GFM autolinks and LaTeX delimiters: shown as themselves, never interpreted.
+for _ch in "\\`*_[]{}#~|$:@!":
+    _ENTITIES[_ch] = f"&#{ord(_ch)};"
+_TABLE = str.maketrans(_ENTITIES)
+
+
+def escape(text: object) -> str:
+    """Text -> HTML that displays exactly that text (newlines become ``<br>``)."""
+    out = str(text).translate(_TABLE)
+    return out.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
+def highlight(text: str, ranges: Iterable[tuple[int, int]]) -> str:
+    """Escaped ``text`` with each ``(start, end)`` range wrapped in ``<mark>`` (overlaps merged)."""
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in ranges):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts, pos = [], 0
+    for start, end in merged:
+        parts.append(escape(text[pos:start]))
+        parts.append(f"<mark>{escape(text[start:end])}</mark>")
+        pos = end
+    parts.append(escape(text[pos:]))
+    return "".join(parts)
+
+
+def occurrences(text: str, needle: str | None) -> list[tuple[int, int]]:
+    """Every non-overlapping occurrence of ``needle`` in ``text`` as ``(start, end)``."""
+    if not needle:
+        return []
+    out, pos = [], text.find(needle)
+    while pos >= 0:
+        out.append((pos, pos + len(needle)))
+        pos = text.find(needle, pos + len(needle))
+    return out
+
+
+def citation_answer_ranges(citation: Citation, answer: Answer) -> list[tuple[int, int]]:
+    """Where the answer lies in a citation's text: the exact span when the citation holds it, else its words."""
+    if answer.abstained or not answer.answer:
+        return []
+    if answer.answer_span is not None:
+        article_id, start, end = answer.answer_span
+        if citation.article_id == article_id and citation.start <= start and end <= citation.end:
+            return [(start - citation.start, end - citation.start)]
+    return occurrences(citation.text, answer.answer)
+
+
+def answer_citation(answer: Answer) -> Citation | None:
+    """The citation whose passage holds the answer span, if any."""
+    if answer.answer_span is None:
+        return None
+    article_id, start, end = answer.answer_span
+    for c in answer.citations:
+        if c.article_id == article_id and c.start <= start and end <= c.end:
+            return c
+    return None
+
+
+def sentence_answer_range(answer: Answer) -> tuple[int, int] | None:
+    """Where the answer lies in ``answer.sentence``: located through the citation holding the span when
+    possible (so a repeated word marks the right occurrence), else its first occurrence."""
+    sentence, text = answer.sentence, answer.answer
+    if not sentence or not text:
+        return None
+    cited = answer_citation(answer)
+    if cited is not None and answer.answer_span is not None:
+        _, start, end = answer.answer_span
+        for s, e in occurrences(cited.text, sentence):
+            if cited.start + s <= start and end <= cited.start + e:
+                return start - cited.start - s, end - cited.start - s
+    found = sentence.find(text)
+    return (found, found + len(text)) if found >= 0 else None
+
+
+def format_position(citation: Citation) -> str:
+    return f"chars {citation.start}\u2013{citation.end}"
+
+
+def render_citation(citation: Citation, answer: Answer, open_: bool = False) -> str:
+    passage = highlight(citation.text, citation_answer_ranges(citation, answer))
+    meta = [escape(citation.source)] if citation.source else []
+    meta.append(escape(format_position(citation)))
+    meta.append(f"score {citation.score:.3f}")
+    opened = " open" if open_ else ""
+    return (
+        f'<details class="qa-cite"{opened}>'
+        f'<summary><span class="qa-n">&#91;{int(citation.n)}&#93;</span> '
+        f'<span class="qa-title">{escape(citation.title)}</span> '
+        f'<span class="qa-where">{" &#183; ".join(meta)}</span></summary>'
+        f'<div class="qa-passage">{passage}</div>'
+        f"</details>"
+    )
+
+
+def format_confidence(confidence: float) -> str:
+    return f"{max(0.0, min(1.0, float(confidence))) * 100:.0f}%"
+
+
+def render_answer(answer: Answer, followup_note: str | None = None, notice: str | None = None) -> str:
+    """The assistant's reply: answer in bold, its sentence with the answer marked, confidence, citations."""
+    parts = ['<div class="qa-reply">']
+    if followup_note:
+        parts.append(f'<p class="qa-followup">&#8618; {escape(followup_note)}</p>')
+    if answer.abstained or not answer.answer:
+        parts.append(f'<p class="qa-answer qa-notfound"><strong>{escape(NOT_FOUND)}</strong></p>')
+    else:
+        cited = answer_citation(answer)
+        ref = f' <span class="qa-ref">&#91;{int(cited.n)}&#93;</span>' if cited is not None else ""
+        parts.append(f'<p class="qa-answer"><strong>{escape(answer.answer)}</strong>{ref}</p>')
+        if answer.sentence and answer.sentence.strip() != answer.answer.strip():  # a sentence reader's answer is its sentence
+            where = sentence_answer_range(answer)
+            sentence = highlight(answer.sentence, [where] if where else [])
+            parts.append(f'<blockquote class="qa-sentence">{sentence}</blockquote>')
+    conf = format_confidence(answer.confidence)
+    meta = [f'confidence <b class="qa-conf">{conf}</b>', escape(answer.mode), f"{answer.latency_ms:.0f} ms"]
+    parts.append(f'<p class="qa-meta">{" &#183; ".join(meta)}</p>')
+    if notice:
+        parts.append(f'<p class="qa-notice">{escape(notice)}</p>')
+    if answer.citations:
+        head = "Closest passages" if answer.abstained or not answer.answer else "Sources"
+        parts.append(f'<div class="qa-cites"><p class="qa-cites-head">{head}</p>')
+        parts.extend(render_citation(c, answer) for c in answer.citations)
+        parts.append("</div>")
+    elif answer.abstained:
+        parts.append('<p class="qa-meta">No passage came close.</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_question(question: str) -> str:
+    return f'<div class="qa-question">{escape(question)}</div>'
+
+
+def render_error(message: str) -> str:
+    return f'<div class="qa-reply"><p class="qa-error">{escape(message)}</p></div>'
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    title: str
+    source: str | None
+    chunks: int
+    file: str | None = None
+
+
+def render_articles(rows: Sequence[ArticleRow], limit: int = 200) -> str:
+    """The corpus as a numbered list of titles (escaped), with source, file name and passage count."""
+    if not rows:
+        return '<div class="qa-articles"><p>No articles in the index.</p></div>'
+    items = []
+    for row in rows[:limit]:
+        meta = [escape(row.source)] if row.source else []
+        if row.file:
+            meta.append(escape(row.file))
+        meta.append(f"{row.chunks} passage{'s' if row.chunks != 1 else ''}")
+        items.append(
+            f'<li><span class="qa-art-title">{escape(row.title)}</span>'
+            f'<span class="qa-art-meta">{" &#183; ".join(meta)}</span></li>'
+        )
+    more = f'<p class="qa-meta">and {len(rows) - limit} more</p>' if len(rows) > limit else ""
+    count = f"{len(rows)} article{'s' if len(rows) != 1 else ''}"
+    return f'<div class="qa-articles"><p class="qa-count">{count}</p><ol>{"".join(items)}</ol>{more}</div>'
+
+
+@dataclass(frozen=True)
+class UploadLine:
+    name: str
+    ok: bool
+    message: str
+
+
+def render_upload_report(lines: Sequence[UploadLine]) -> str:
+    if not lines:
+        return ""
+    items = []
+    for line in lines:
+        cls, mark = ("qa-ok", "&#10003;") if line.ok else ("qa-bad", "&#10007;")
+        items.append(f'<li class="{cls}">{mark} <b>{escape(line.name)}</b>: {escape(line.message)}</li>')
+    return f'<ul class="qa-uploads">{"".join(items)}</ul>'

@@ -1,0 +1,169 @@
+"""What the chat and the JSON API share: one answerer, asked under a lock, and article uploads.
+
+The answerer (index, embedding model, reader) is loaded once, at start. Questions are serialised through one
+lock, so every answer is computed exactly as a lone request would compute it, and an upload swaps the
+answerer's retriever between two questions, never during one. Uploads are serialised by a second lock (two
+uploads at once would each extend the same index version); indexing an upload embeds only the new article's
+passages, with the embedder already loaded, while questions keep being answered from the previous index.
+
+Example:
+    >>> service = ChatService(load_answerer(Path(".qa-index")), Path(".qa-index"))   # doctest: +SKIP
+    >>> service.ask("Who is the Chinese foreign ministry spokesman?").answer          # doctest: +SKIP
+    'Geng Shuang'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from corpus.defaults import DEFAULT_GOLD
+from qa.indexing import add_to_index
+from qa.retriever import Retriever
+from qa.types import Answer
+from ui.render import ArticleRow, UploadLine
+from ui.uploads import MAX_UPLOAD_BYTES, UploadRejected, store_upload
+
+log = logging.getLogger(__name__)
+
+UPLOADS_ENV = "QA_UPLOADS"
+UPLOADS_FOLDER = "uploads"
+EXAMPLE_IDS = ("q01", "q12", "q26", "q30", "q44")
+
+
+@dataclass
+class Reply:
+    answer: Answer
+    notice: str | None = None  # e.g. "answered from BM25 only: ..."
+
+
+@dataclass
+class UploadResult:
+    lines: list[UploadLine] = field(default_factory=list)
+    added: int = 0
+
+
+def uploads_dir_for(index_sources: Sequence[dict], index_dir: Path, configured: str | Path | None = None) -> Path:
+    """Where uploads are kept: ``configured`` (or ``$QA_UPLOADS``), else ``uploads/`` in the first corpus folder
+    the index was built from, else ``uploads/`` beside the first source file, else inside the index folder."""
+    chosen = configured or os.environ.get(UPLOADS_ENV)
+    if chosen:
+        return Path(chosen)
+    roots = sorted({s.get("root", s.get("path")) for s in index_sources if s.get("root") or s.get("path")})
+    folders = [Path(r) for r in roots if Path(r).is_dir()]
+    if folders:
+        return folders[0] / UPLOADS_FOLDER
+    if roots:
+        return Path(roots[0]).parent / UPLOADS_FOLDER
+    return Path(index_dir) / UPLOADS_FOLDER
+
+
+def example_questions(article_ids: Sequence[str] | set[str], gold: Path = DEFAULT_GOLD, n: int = 5) -> list[str]:
+    """A few answerable gold questions about articles that are in the index (none for another corpus)."""
+    try:
+        rows = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, json.JSONDecodeError):
+        return []
+    ids = set(article_ids)
+    usable = [r for r in rows if r.get("answerable", True) and r.get("article_id") in ids]
+    preferred = [r for r in usable if r.get("id") in EXAMPLE_IDS]
+    chosen = preferred + [r for r in usable if r not in preferred]
+    return [r["question"] for r in chosen[:n]]
+
+
+class ChatService:
+    def __init__(self, answerer, index_dir: Path, uploads_dir: Path | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES):
+        self.answerer = answerer
+        self.index_dir = Path(index_dir)
+        self.uploads_dir = Path(uploads_dir) if uploads_dir else uploads_dir_for(self.index.sources, self.index_dir)
+        self.max_upload_bytes = max_upload_bytes
+        self.ask_lock = threading.Lock()
+        self.upload_lock = threading.Lock()
+        self.examples = example_questions(self.index.articles.keys())
+
+    @property
+    def index(self):
+        return self.answerer.retriever.index
+
+    def ask(self, question: str, k: int | None = None, mode: str | None = None, retrieval_query: str | None = None) -> Reply:
+        with self.ask_lock:
+            detailed = getattr(self.answerer, "ask_detailed", None)
+            if detailed is not None:
+                answered = detailed(question, k=k, mode=mode, retrieval_query=retrieval_query)
+                return Reply(answered.answer, answered.retrieval.notice)
+            return Reply(self.answerer.ask(question, k=k, mode=mode, retrieval_query=retrieval_query))
+
+    def article_rows(self) -> list[ArticleRow]:
+        index = self.index
+        counts: dict[str, int] = {}
+        for chunk in index.chunks:
+            counts[chunk.article_id] = counts.get(chunk.article_id, 0) + 1
+        rows = [
+            ArticleRow(a.title, a.source, counts.get(a.id, 0), Path(a.path).name if a.path else None)
+            for a in index.articles.values()
+        ]
+        return sorted(rows, key=lambda r: r.title.lower())
+
+    def upload(self, files: Sequence[tuple[Path, str]]) -> UploadResult:
+        """Store and index uploaded files, given as (temporary path, name the user gave it)."""
+        result = UploadResult()
+        with self.upload_lock:
+            stored: list[tuple[Path, str]] = []
+            known = set(self.index.articles)
+            for path, name in files:
+                try:
+                    kept = store_upload(Path(path), name, self.uploads_dir, self.max_upload_bytes, known_ids=known)
+                except UploadRejected as exc:
+                    result.lines.append(UploadLine(name, False, str(exc)))
+                    continue
+                except OSError as exc:  # e.g. a read-only corpus folder
+                    why = exc.strerror or exc.__class__.__name__
+                    result.lines.append(UploadLine(name, False, f"cannot be stored in {self.uploads_dir} ({why}); set ${UPLOADS_ENV} to a writable folder"))
+                    continue
+                if kept.path is None:
+                    shown = "; ".join(f"“{t}”" for t in kept.titles[:3])
+                    result.lines.append(UploadLine(name, True, f"already in the corpus: {shown}"))
+                    continue
+                stored.append((kept.path, name))
+            if not stored:
+                return result
+            old = self.answerer.retriever
+            before = set(old.index.articles)
+            try:
+                outcome = add_to_index([p for p, _ in stored], self.index_dir, old.index.config, embedder=old.embedder, progress=False)
+            except Exception as exc:  # the index could not be extended: say so, keep answering from the old one
+                log.exception("indexing uploads failed")
+                for path, name in stored:
+                    result.lines.append(UploadLine(name, False, f"could not be indexed ({exc.__class__.__name__}: {exc})"))
+                return result
+            errors = {Path(e.path).resolve(): e.reason for e in outcome.errors}
+            new_index = outcome.index
+            if outcome.added:
+                new_retriever = Retriever(new_index, old.config, embedder=old.embedder)
+                with self.ask_lock:
+                    self.answerer.retriever = new_retriever
+            result.added = outcome.added
+            by_path: dict[str, list[str]] = {}
+            for article in new_index.articles.values():
+                if article.path:
+                    by_path.setdefault(str(Path(article.path).resolve()), []).append(article.id)
+            for path, name in stored:
+                key = path.resolve()
+                if key in errors:
+                    result.lines.append(UploadLine(name, False, f"cannot be read: {errors[key]}"))
+                    continue
+                ids = by_path.get(str(key), [])
+                fresh = [i for i in ids if i not in before]
+                titles = [new_index.articles[i].title for i in (fresh or ids)]
+                shown = "; ".join(f"“{t}”" for t in titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
+                if fresh:
+                    passages = sum(1 for c in new_index.chunks if c.article_id in set(fresh))
+                    result.lines.append(UploadLine(name, True, f"added {shown} ({passages} passages); you can ask about it now"))
+                else:
+                    result.lines.append(UploadLine(name, True, "already in the corpus" + (f": {shown}" if shown else "")))
+        return result
