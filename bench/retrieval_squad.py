@@ -34,12 +34,13 @@ def main() -> None:
     ap.add_argument("--latency-sample", type=int, default=500)
     ap.add_argument("--rebuild", action="store_true", help="rebuild the index to time the build")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--no-title", action="store_true", help="index chunks without their article title")
     args = ap.parse_args()
     squad = load_squad(args.data)
     questions = squad.questions
     if args.limit:
         questions = random.Random(7).sample(questions, args.limit)
-    index, stats = cached_index("squad-dev", squad.articles, IndexConfig(chunker=ChunkerConfig(respect_paragraphs=True)), args.rebuild)
+    index, stats = cached_index("squad-dev", squad.articles, IndexConfig(chunker=ChunkerConfig(respect_paragraphs=True), title_in_passages=not args.no_title), args.rebuild)
     print(f"corpus: {stats['articles']} articles, {squad.paragraph_count} paragraphs -> {stats['chunks']} chunks; "
           f"build {stats['build_s']} s = {stats['chunks_per_s']} chunks/s; {len(questions)} questions")
     retriever = Retriever(index, RetrievalConfig())

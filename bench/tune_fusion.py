@@ -3,7 +3,7 @@
 A corpus of train articles about the size of the dev corpus is indexed; for a seeded sample of their questions
 the dense and BM25 top-100 lists are computed once, then every candidate rule is scored offline.
 
-    python bench/tune_fusion.py --articles 50 --questions 4000
+    python bench/tune_fusion.py --articles 50 --questions 4000 [--no-title]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=50)
     ap.add_argument("--questions", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--no-title", action="store_true", help="index chunks without their article title")
     args = ap.parse_args()
     squad = load_squad(TRAIN)
     rng = random.Random(args.seed)
@@ -39,9 +40,10 @@ def main() -> None:
     keep = {a.id for a in articles}
     questions = [q for q in squad.questions if q.article_id in keep]
     questions = rng.sample(questions, min(args.questions, len(questions)))
-    config = IndexConfig(chunker=ChunkerConfig(respect_paragraphs=True))
+    config = IndexConfig(chunker=ChunkerConfig(respect_paragraphs=True), title_in_passages=not args.no_title)
     index, stats = cached_index("squad-train-tune", articles, config)
-    print(f"train tuning corpus: {stats['articles']} articles, {stats['chunks']} chunks; {len(questions)} questions")
+    print(f"train tuning corpus: {stats['articles']} articles, {stats['chunks']} chunks; {len(questions)} questions; "
+          f"title in passages: {config.title_in_passages}")
     retriever = Retriever(index, RetrievalConfig(candidates=100))
     texts = [q.question for q in questions]
     dense = retriever.search_batch(texts, k=100, mode="dense")

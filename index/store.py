@@ -47,6 +47,9 @@ class IndexConfig:
     chunker: ChunkerConfig = ChunkerConfig()
     bm25: BM25Config = BM25Config()
     dense: DenseConfig = DenseConfig()
+    # Index each chunk together with its article's title (the chunk text itself, and so every offset, stays
+    # as it is): questions often name the topic only the title carries.
+    title_in_passages: bool = True
 
     def settings(self) -> dict:
         """What must match between an index and the code reading it."""
@@ -55,7 +58,15 @@ class IndexConfig:
             "max_seq_length": self.embedder.max_seq_length,
             "chunker": asdict(self.chunker),
             "bm25": asdict(self.bm25),
+            "title_in_passages": self.title_in_passages,
         }
+
+
+def passage_texts(chunks: list[Chunk], articles: dict[str, Article], config: IndexConfig) -> list[str]:
+    """What is embedded and BM25-indexed for each chunk."""
+    if not config.title_in_passages:
+        return [c.text for c in chunks]
+    return [f"{articles[c.article_id].title}\n{c.text}" for c in chunks]
 
 
 @dataclass
@@ -111,25 +122,25 @@ def library_versions() -> dict:
     return out
 
 
-def _chunk_key(chunk: Chunk) -> str:
-    return hashlib.sha1(chunk.text.encode("utf-8")).hexdigest()
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def embed_chunks(
-    chunks: list[Chunk], embedder: Embedder, cached: dict[str, np.ndarray] | None = None, progress: bool = True
+def embed_texts(
+    texts: list[str], embedder: Embedder, cached: dict[str, np.ndarray] | None = None, progress: bool = True
 ) -> np.ndarray:
-    """Vectors for the chunks; chunks whose text is in ``cached`` are not sent to the encoder again."""
+    """Vectors for the passage texts; texts found in ``cached`` are not sent to the encoder again."""
     cached = cached or {}
-    out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    todo = [i for i, c in enumerate(chunks) if _chunk_key(c) not in cached]
-    for i, c in enumerate(chunks):
-        if (vec := cached.get(_chunk_key(c))) is not None:
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    todo = [i for i, t in enumerate(texts) if _text_key(t) not in cached]
+    for i, t in enumerate(texts):
+        if (vec := cached.get(_text_key(t))) is not None:
             out[i] = vec
     batch = 1024  # progress granularity; the embedder batches further inside
     with tqdm(total=len(todo), desc="embedding chunks", unit="chunk", disable=not progress or not todo) as bar:
         for s in range(0, len(todo), batch):
             rows = todo[s : s + batch]
-            out[rows] = embedder.encode([chunks[i].text for i in rows])
+            out[rows] = embedder.encode([texts[i] for i in rows])
             bar.update(len(rows))
     return out
 
@@ -145,12 +156,13 @@ def build_index(
     """Chunk, embed and index ``articles``. Without a loadable embedder the index is BM25-only, and says so."""
     unique = {a.id: a for a in articles}
     chunks = chunk_articles(list(unique.values()), config.chunker)
-    bm25 = BM25Index.from_texts([c.text for c in chunks], config.bm25)
+    texts = passage_texts(chunks, unique, config)
+    bm25 = BM25Index.from_texts(texts, config.bm25)
     dense, dense_error = None, None
     try:
         embedder = embedder or Embedder(config.embedder)
         cached = _vectors_by_key(reuse) if reuse and reuse.config.embedder == config.embedder else None
-        dense = DenseIndex.build(embed_chunks(chunks, embedder, cached, progress), config.dense)
+        dense = DenseIndex.build(embed_texts(texts, embedder, cached, progress), config.dense)
     except EmbedderUnavailable as exc:
         dense_error = str(exc)
     return CorpusIndex(config, unique, chunks, bm25, dense, sources or [], dense_error)
@@ -171,16 +183,16 @@ def add_articles(
     new = [a for a in {a.id: a for a in articles}.values() if a.id not in index.articles]
     new_chunks = chunk_articles(new, index.config.chunker)
     chunks = index.chunks + new_chunks
-    bm25 = BM25Index.from_texts([c.text for c in chunks], index.config.bm25)
+    articles_by_id = {**index.articles, **{a.id: a for a in new}}
+    bm25 = BM25Index.from_texts(passage_texts(chunks, articles_by_id, index.config), index.config.bm25)
     dense, dense_error = None, index.dense_error
     if index.dense is not None and new_chunks:
         embedder = embedder or Embedder(index.config.embedder)
         dense = DenseIndex.build(index.dense.vectors(), index.config.dense)  # a copy: the old index stays valid
-        dense.add(embed_chunks(new_chunks, embedder, progress=progress))
+        dense.add(embed_texts(passage_texts(new_chunks, articles_by_id, index.config), embedder, progress=progress))
     else:
         dense = index.dense
     merged_sources = _merge_sources(index.sources, sources or [])
-    articles_by_id = {**index.articles, **{a.id: a for a in new}}
     return CorpusIndex(index.config, articles_by_id, chunks, bm25, dense, merged_sources, dense_error), new
 
 
@@ -194,7 +206,8 @@ def _vectors_by_key(index: CorpusIndex) -> dict[str, np.ndarray]:
     if index.dense is None:
         return {}
     vectors = index.dense.vectors()
-    return {_chunk_key(c): vectors[i] for i, c in enumerate(index.chunks)}
+    texts = passage_texts(index.chunks, index.articles, index.config)
+    return {_text_key(t): vectors[i] for i, t in enumerate(texts)}
 
 
 # ---------------------------------------------------------------------------------------------- persistence
@@ -270,6 +283,7 @@ def _config_from_manifest(manifest: dict, config: IndexConfig | None) -> IndexCo
     base = config or IndexConfig()
     return replace(
         base,
+        title_in_passages=manifest.get("title_in_passages", False),
         embedder=replace(base.embedder, model=manifest["model"], max_seq_length=manifest.get("max_seq_length")),
         chunker=ChunkerConfig(**manifest["chunker"]),
         bm25=BM25Config(**manifest["bm25"]),

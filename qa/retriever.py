@@ -33,7 +33,8 @@ class RetrievalConfig:
     fusion: Literal["rrf", "convex"] = "convex"
     rrf_k: int = 60
     # Rule and weights chosen on 4,000 SQuAD v1.1 train questions (bench/tune_fusion.py, results in
-    # bench/results/tune_fusion.txt), never on dev: convex 0.45/0.55 had the best MRR@10 of 58 candidates.
+    # bench/results/tune_fusion*.txt), never on dev: convex 0.45/0.55 had the best MRR@10 of 58 candidates,
+    # with and without titles in passages.
     dense_weight: float = 0.45
     bm25_weight: float = 0.55
     max_unknown_fraction: float = 0.5

