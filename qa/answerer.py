@@ -1,0 +1,172 @@
+"""Question -> retrieval -> reader -> ``Answer`` with numbered citations, abstaining below a threshold.
+
+``retrieval_query`` (follow-up questions rewritten by the chat UI) is what retrieval searches for; the reader
+always reads ``question`` itself, because it must answer what was asked, and the retrieved chunks already
+carry the context that the rewrite brought in. ``Answer.question`` is ``question``.
+
+When the reader's confidence is below the threshold the answer is abstained (``answer`` None) and the closest
+passages are still cited. The threshold is the reader's own calibrated one unless ``AnswerConfig`` says
+otherwise: the sentence reader's is calibrated on SQuAD v2.0 dev (see ``qa.reader_sentence``), a span model's
+is stored next to it by the calibration command; an uncalibrated span model never abstains.
+
+Example:
+    >>> answerer = load_answerer(Path(".qa-index"))                            # doctest: +SKIP
+    >>> a = answerer.ask("Who is the Chinese foreign ministry spokesman?")     # doctest: +SKIP
+    >>> a.answer, a.citations[0].n, a.mode                                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from index.embedder import Embedder, EmbedderUnavailable
+from index.store import IndexConfig
+from qa.indexing import open_index
+from qa.reader import Reader, ReaderResult, containing_sentence
+from qa.reader_sentence import ABSTAIN_THRESHOLD as SENTENCE_ABSTAIN_THRESHOLD
+from qa.reader_sentence import SentenceReader
+from qa.retriever import MODES, RetrievalConfig, RetrievalResult, Retriever
+from qa.types import Answer, Citation, Hit
+
+log = logging.getLogger(__name__)
+
+# A span model shipped with the project lives here (a save_pretrained directory with config.json).
+SHIPPED_READER_DIR = Path(__file__).parent / "models" / "reader"
+READERS = ("auto", "sentence", "span")
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    k: int = 5  # chunks read (and cited)
+    mode: str = "hybrid"
+    # The sentence reader's calibrated threshold; an Answerer built without a config takes its reader's own.
+    abstain_threshold: float = SENTENCE_ABSTAIN_THRESHOLD
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An answer with what produced it: the reader's candidate (before abstention) and the retrieval."""
+
+    answer: Answer
+    candidate: ReaderResult
+    candidate_sentence: str | None  # the sentence holding the candidate, also when abstained
+    retrieval: RetrievalResult
+
+
+class Answerer:
+    def __init__(self, retriever: Retriever, reader: Reader, config: AnswerConfig | None = None):
+        self.retriever = retriever  # public: the UI swaps in a new Retriever after an upload
+        self.reader = reader
+        self.config = config or AnswerConfig(abstain_threshold=reader_threshold(reader))
+
+    def ask(self, question: str, k: int | None = None, mode: str | None = None, retrieval_query: str | None = None) -> Answer:
+        return self.ask_detailed(question, k, mode, retrieval_query).answer
+
+    def warm_up(self) -> None:
+        """Answer one throw-away question: the first encoder calls are much slower than the next ones, and a
+        user (or a latency measurement) should not wait for them."""
+        if self.retriever.index.chunks:
+            self.ask("What happened?")
+
+    def ask_detailed(
+        self,
+        question: str,
+        k: int | None = None,
+        mode: str | None = None,
+        retrieval_query: str | None = None,
+        retrieve_k: int | None = None,
+    ) -> Answered:
+        """``ask`` with its by-products; ``retrieve_k`` retrieves more than the ``k`` read (for recall@20)."""
+        started = time.perf_counter()
+        if not question or not question.strip():
+            raise ValueError("the question is empty")
+        k = k or self.config.k
+        mode = mode or self.config.mode
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
+        query = retrieval_query.strip() if retrieval_query and retrieval_query.strip() else question
+        retrieval = self.retriever.search(query, k=max(k, retrieve_k or 0), mode=mode)
+        return self.answer_hits(question, retrieval, k, started)
+
+    def answer_hits(self, question: str, retrieval: RetrievalResult, k: int, started: float | None = None) -> Answered:
+        """Read the first ``k`` hits of ``retrieval`` and build the Answer (also used by reader-only eval)."""
+        started = time.perf_counter() if started is None else started
+        hits = retrieval.hits[:k]
+        articles = self.retriever.index.articles
+        candidate = self.reader.read(question, hits, articles)
+        citations = [self._citation(n, hit) for n, hit in enumerate(hits, start=1)]
+        sentence = None
+        if candidate.answer is not None:
+            article = articles[candidate.article_id]
+            hit = next((h for h in hits if h.rank == candidate.hit_rank), hits[0])
+            s, e = containing_sentence(article, hit, candidate.start, candidate.end)
+            sentence = article.text[s:e]
+        answer = Answer(question=question, answer=None, abstained=True, confidence=0.0, sentence=None, answer_span=None, citations=citations, mode=retrieval.mode)
+        answer = decide(answer, candidate, sentence, self.config.abstain_threshold)
+        answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000.0)
+        return Answered(answer, candidate, sentence, retrieval)
+
+    def _citation(self, n: int, hit: Hit) -> Citation:
+        article = self.retriever.index.articles[hit.chunk.article_id]
+        return Citation(n, article.id, article.title, article.source, hit.chunk.start, hit.chunk.end, hit.chunk.text, hit.score)
+
+
+def decide(answer: Answer, candidate: ReaderResult, sentence: str | None, threshold: float) -> Answer:
+    """``answer`` with the candidate filled in, or abstained when its confidence is below ``threshold``."""
+    answered = candidate.answer is not None and candidate.confidence >= threshold
+    return replace(
+        answer,
+        answer=candidate.answer if answered else None,
+        abstained=not answered,
+        confidence=float(min(1.0, max(0.0, candidate.confidence))),
+        sentence=sentence if answered else None,
+        answer_span=(candidate.article_id, candidate.start, candidate.end) if answered else None,
+    )
+
+
+def reader_threshold(reader: Reader) -> float:
+    """The reader's calibrated threshold; 0 (never abstain) for a reader that was never calibrated."""
+    threshold = getattr(reader, "abstain_threshold", None)
+    return float(threshold) if threshold is not None else 0.0
+
+
+def make_reader(reader: str = "auto", embedder: Embedder | None = None, model: str | Path | None = None) -> Reader:
+    """``sentence``, ``span`` (``model`` or the shipped one) or ``auto``: the shipped span model when there is
+    one that loads, else the sentence reader."""
+    if reader not in READERS:
+        raise ValueError(f"unknown reader {reader!r}: choose one of {', '.join(READERS)}")
+    if reader == "sentence":
+        return SentenceReader(embedder)
+    from qa.reader_span import ReaderUnavailable, SpanReader  # imports transformers' QA models: only on use
+
+    path = Path(model) if model else SHIPPED_READER_DIR
+    if reader == "span":
+        if not model and not (path / "config.json").exists():
+            raise ValueError(f"no span model shipped at {path}: pass --model PATH")
+        return SpanReader(model or path)
+    if model or (path / "config.json").exists():
+        try:
+            return SpanReader(path)
+        except ReaderUnavailable as exc:
+            log.warning("%s; using the sentence reader", exc)
+    return SentenceReader(embedder)
+
+
+def load_answerer(index_dir: Path, reader: str = "auto", model: str | Path | None = None) -> Answerer:
+    """Open the index at ``index_dir`` (refusing a stale one) and build retriever and reader around it.
+
+    One embedder is shared by the retriever and the sentence reader; without a loadable embedding model the
+    retriever answers from BM25 and the sentence reader uses its lexical weights.
+    """
+    index = open_index(Path(index_dir), IndexConfig())
+    embedder = None
+    if index.dense is not None:
+        try:
+            embedder = Embedder(index.config.embedder)
+        except EmbedderUnavailable as exc:
+            log.warning("%s", exc)
+    retriever = Retriever(index, RetrievalConfig(), embedder=embedder)
+    return Answerer(retriever, make_reader(reader, retriever.embedder, model))

@@ -1,0 +1,207 @@
+"""Span reader: an extractive QA model (``AutoModelForQuestionAnswering``) with our own start/end decoding.
+
+transformers 5.x has no question-answering pipeline, so tokenising and decoding are done here:
+  1. question + each chunk, ``truncation="only_second"`` with a stride, so a long chunk becomes several
+     overlapping windows (``return_overflowing_tokens``), with ``return_offsets_mapping`` for characters;
+  2. one forward pass over all windows of all top-k chunks (in batches);
+  3. decoding, vectorised: start and end logits outside the chunk text (question, special tokens, padding) are
+     masked out; a softmax runs over all start logits of all windows jointly, and likewise for the ends, so
+     scores compare across chunks; the span score matrix ``log p_start[i] + log p_end[j]`` is masked to
+     ``i <= j < i + max_answer_tokens`` within one window and its argmax is the answer;
+     confidence = p_start * p_end of that span;
+  4. token offsets map back to article characters: ``chunk.start + offset``.
+
+Example:
+    >>> reader = SpanReader("qa/models/reader")                                  # doctest: +SKIP
+    >>> r = reader.read("Who is the spokesman?", hits, index.articles)           # doctest: +SKIP
+    >>> r.answer, index.articles[r.article_id].text[r.start:r.end]               # doctest: +SKIP
+    ('Geng Shuang', 'Geng Shuang')
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import index.embedder  # noqa: F401  (sets the offline environment before transformers is imported)
+import torch
+from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+from corpus import Article
+from qa.reader import ReaderResult
+from qa.types import Hit
+
+# Written next to a model by `bench/answers.py calibrate --reader span --model DIR`: its abstention threshold.
+CALIBRATION_FILE = "reader_calibration.json"
+
+
+class ReaderUnavailable(RuntimeError):
+    """The span model could not be loaded."""
+
+
+@dataclass(frozen=True)
+class SpanReaderConfig:
+    max_length: int = 384  # tokens per window: question + chunk part + special tokens
+    stride: int = 128  # tokens shared by consecutive windows of one long chunk
+    max_answer_tokens: int = 30
+    max_question_tokens: int = 64  # a longer question is cut, so chunk text always fits in a window
+    batch_size: int = 16
+    device: str = "cpu"
+
+
+@dataclass
+class SpanTimings:
+    """Where the time goes, accumulated over ``read`` calls (the benchmark reads it)."""
+
+    questions: int = 0
+    windows: int = 0
+    tokenize_s: float = 0.0
+    forward_s: float = 0.0
+    decode_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The tokenised windows of one question over its chunks."""
+
+    inputs: dict[str, torch.Tensor]
+    chunk_of_window: list[int]
+    context_mask: torch.Tensor  # (W, L) bool: True on tokens of the chunk text
+    offsets: torch.Tensor  # (W, L, 2): each token's (start, end) characters in its chunk's text
+
+
+@dataclass(frozen=True)
+class SpanChoice:
+    window: int
+    start_token: int
+    end_token: int
+    probability: float
+
+
+class SpanReader:
+    name = "span"
+
+    def __init__(self, model: str | Path, config: SpanReaderConfig = SpanReaderConfig(), abstain_threshold: float | None = None):
+        self.config = config
+        self.model_path = str(model)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
+            self.model = AutoModelForQuestionAnswering.from_pretrained(self.model_path, local_files_only=True)
+        except Exception as exc:  # any load failure: the caller may fall back to the sentence reader
+            raise ReaderUnavailable(f"cannot load reader model {self.model_path!r}: {exc}") from exc
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise ReaderUnavailable(f"reader model {self.model_path!r} needs a fast tokenizer (offsets mapping)")
+        self.model.eval().to(config.device)
+        accepted = inspect.signature(self.model.forward).parameters
+        self._input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in accepted]
+        self.abstain_threshold = abstain_threshold if abstain_threshold is not None else _stored_threshold(model)
+        self.timings = SpanTimings()
+
+    def read(self, question: str, hits: list[Hit], articles: Mapping[str, Article]) -> ReaderResult:
+        if not hits:
+            return ReaderResult.nothing()
+        t0 = time.perf_counter()
+        windows = self.tokenize(question, [h.chunk.text for h in hits])
+        t1 = time.perf_counter()
+        start_logits, end_logits = self.forward(windows)
+        t2 = time.perf_counter()
+        choice = decode_best_span(start_logits, end_logits, windows.context_mask, self.config.max_answer_tokens)
+        t3 = time.perf_counter()
+        self.timings.questions += 1
+        self.timings.windows += len(windows.chunk_of_window)
+        self.timings.tokenize_s += t1 - t0
+        self.timings.forward_s += t2 - t1
+        self.timings.decode_s += t3 - t2
+        if choice is None:
+            return ReaderResult.nothing()
+        hit = hits[windows.chunk_of_window[choice.window]]
+        offsets = windows.offsets[choice.window]
+        start = hit.chunk.start + int(offsets[choice.start_token, 0])
+        end = hit.chunk.start + int(offsets[choice.end_token, 1])
+        article = articles[hit.chunk.article_id]
+        return ReaderResult(article.text[start:end], article.id, start, end, choice.probability, hit.rank)
+
+    def tokenize(self, question: str, texts: list[str]) -> Windows:
+        question, q_len = self._short_question(question)
+        room = self.config.max_length - q_len - 3  # [CLS] q [SEP] text [SEP]
+        stride = max(0, min(self.config.stride, room // 2))  # the tokenizer refuses a stride >= the room
+        enc = self.tokenizer(
+            [question] * len(texts),
+            texts,
+            truncation="only_second",
+            max_length=self.config.max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding="longest",
+            return_tensors="pt",
+        )
+        n_windows, length = enc["input_ids"].shape
+        mask = torch.tensor([[s == 1 for s in enc.sequence_ids(w)] for w in range(n_windows)], dtype=torch.bool).reshape(n_windows, length)
+        offsets = enc["offset_mapping"]
+        # An empty token (offset (0, 0)) inside the text cannot be an answer boundary.
+        mask &= offsets[:, :, 1] > offsets[:, :, 0]
+        inputs = {n: enc[n] for n in self._input_names if n in enc}
+        return Windows(inputs, enc["overflow_to_sample_mapping"].tolist(), mask, offsets)
+
+    def forward(self, windows: Windows) -> tuple[torch.Tensor, torch.Tensor]:
+        starts, ends = [], []
+        n = len(windows.chunk_of_window)
+        with torch.inference_mode():
+            for s in range(0, n, self.config.batch_size):
+                batch = {k: v[s : s + self.config.batch_size].to(self.config.device) for k, v in windows.inputs.items()}
+                out = self.model(**batch)
+                starts.append(out.start_logits.float().cpu())
+                ends.append(out.end_logits.float().cpu())
+        return torch.cat(starts), torch.cat(ends)
+
+    def _short_question(self, question: str) -> tuple[str, int]:
+        """The question, cut to ``max_question_tokens``, and its length in tokens."""
+        enc = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+        limit = self.config.max_question_tokens
+        if len(enc["input_ids"]) <= limit:
+            return question, len(enc["input_ids"])
+        return question[: enc["offset_mapping"][limit - 1][1]], limit
+
+
+def decode_best_span(
+    start_logits: torch.Tensor, end_logits: torch.Tensor, context_mask: torch.Tensor, max_answer_tokens: int
+) -> SpanChoice | None:
+    """The best (window, start, end) over all windows, with its probability; None when no token is context.
+
+    Start and end are each normalised by one softmax over every context token of every window, so a span's
+    probability means the same in every window and chunk.
+    """
+    if not bool(context_mask.any()):
+        return None
+    n_windows, length = start_logits.shape
+    neg_inf = torch.tensor(float("-inf"))
+    log_p_start = torch.log_softmax(torch.where(context_mask, start_logits, neg_inf).reshape(-1), 0).reshape(n_windows, length)
+    log_p_end = torch.log_softmax(torch.where(context_mask, end_logits, neg_inf).reshape(-1), 0).reshape(n_windows, length)
+    # The allowed (start, end) pairs form the band start <= end < start + max_answer_tokens of the upper
+    # triangle; only that band is materialised: (W, L, M) instead of (W, L, L), about L/M times less work.
+    band = max(1, min(max_answer_tokens, length))
+    padded_end = torch.nn.functional.pad(log_p_end, (0, band - 1), value=float("-inf"))
+    end_band = padded_end.unfold(1, band, 1)  # [w, i, d] = log p_end[w, i + d]
+    scores = log_p_start[:, :, None] + end_band  # (W, L starts, M lengths)
+    best = int(torch.argmax(scores.reshape(-1)))
+    window, rest = divmod(best, length * band)
+    start, offset = divmod(rest, band)
+    end = start + offset
+    score = scores[window, start, offset]
+    if not bool(torch.isfinite(score)):
+        return None
+    probability = float(torch.exp(score))
+    return SpanChoice(window, start, end, probability)
+
+
+def _stored_threshold(model: str | Path) -> float | None:
+    path = Path(model) / CALIBRATION_FILE
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["abstain_threshold"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

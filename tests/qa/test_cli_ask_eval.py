@@ -1,0 +1,107 @@
+"""`qa ask`, `qa eval` and `qa chat` as a user runs them (in-process through qa.cli.main)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import types
+
+import pytest
+
+from corpus.defaults import DEFAULT_GOLD
+from index.store import load_index
+from qa.cli import main
+
+QUESTION = "Who is the Chinese foreign ministry spokesman who criticized the China responsibility theory?"
+ANSWER_KEYS = {"question", "answer", "abstained", "confidence", "sentence", "answer_span", "citations", "mode", "latency_ms"}
+CITATION_KEYS = {"n", "article_id", "title", "source", "start", "end", "text", "score"}
+
+
+@pytest.fixture(autouse=True)
+def shared_model(monkeypatch, embedder):
+    """Each command would load the embedding model again (seconds); hand it the session's copy instead."""
+    monkeypatch.setattr("qa.answerer.Embedder", lambda config: embedder)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ask_json_has_the_architecture_shape(capsys, default_index_dir):
+    code, out, _ = run(capsys, "ask", QUESTION, "--index", str(default_index_dir), "--json")
+    assert code == 0
+    answer = json.loads(out)
+    assert set(answer) == ANSWER_KEYS and answer["question"] == QUESTION and answer["mode"] == "hybrid"
+    assert [c["n"] for c in answer["citations"]] == [1, 2, 3, 4, 5]
+    assert all(set(c) == CITATION_KEYS for c in answer["citations"])
+    index = load_index(default_index_dir)
+    span = answer["answer_span"]
+    assert not answer["abstained"] and set(span) == {"article_id", "start", "end"}
+    assert index.articles[span["article_id"]].text[span["start"] : span["end"]] == answer["answer"]
+    for c in answer["citations"]:
+        assert index.articles[c["article_id"]].text[c["start"] : c["end"]] == c["text"]
+
+
+def test_ask_json_honours_k_and_mode(capsys, default_index_dir):
+    code, out, _ = run(capsys, "ask", QUESTION, "--index", str(default_index_dir), "--json", "--k", "2", "--mode", "bm25")
+    answer = json.loads(out)
+    assert code == 0 and len(answer["citations"]) == 2 and answer["mode"] == "bm25"
+
+
+def test_ask_human_form_marks_the_answer_and_numbers_the_sources(capsys, default_index_dir, tiny_span_model):
+    code, out, _ = run(capsys, "ask", QUESTION, "--index", str(default_index_dir), "--reader", "span", "--model", str(tiny_span_model))
+    assert code == 0
+    assert out.startswith("Answer: ") and "Sources:" in out
+    assert re.search(r"\[1\] .+ — chars \d+–\d+", out) and "[5]" in out
+    answer = out.splitlines()[0].removeprefix("Answer: ").rsplit("  [", 1)[0]
+    sentence = next((line for line in out.splitlines() if line.startswith("Sentence: ")), None)
+    if sentence is not None:  # a short span: its sentence is shown with the answer in bold
+        assert f"**{answer}**" in sentence
+
+
+def test_ask_abstains_in_words_and_still_lists_passages(capsys, default_index_dir):
+    code, out, _ = run(capsys, "ask", "What is the boiling point of mercury?", "--index", str(default_index_dir), "--threshold", "0.999")
+    assert code == 0
+    assert out.startswith("Not found in the articles") and "Closest passages:" in out and "[1]" in out
+
+
+def test_ask_without_an_index_says_how_to_build_one(capsys, tmp_path):
+    code, _, err = run(capsys, "ask", QUESTION, "--index", str(tmp_path / "none"))
+    assert code == 1 and "qa index" in err
+
+
+def test_eval_gold_jsonl_writes_outputs_and_prints_metrics(capsys, default_index_dir, tmp_path):
+    out_dir = tmp_path / "run"
+    code, out, _ = run(capsys, "eval", str(DEFAULT_GOLD), "--index", str(default_index_dir), "--limit", "5", "--seed", "1", "--out", str(out_dir), "--json", "--quiet")
+    assert code == 0
+    metrics = json.loads(out)
+    assert metrics["questions"] == 5 and metrics["seed"] == 1 and metrics["reader"] == "sentence"
+    assert len((out_dir / "predictions.jsonl").read_text().splitlines()) == 5
+    assert json.loads((out_dir / "metrics.json").read_text()) == metrics
+    assert (out_dir / "report.md").exists()
+
+
+def test_eval_human_summary(capsys, default_index_dir, tmp_path):
+    code, out, _ = run(capsys, "eval", str(DEFAULT_GOLD), "--index", str(default_index_dir), "--limit", "3", "--out", str(tmp_path), "--quiet", "--mode", "bm25", "--k", "3")
+    assert code == 0 and "EM " in out and "retrieval: recall@1" in out and f"wrote {tmp_path}" in out
+    assert json.loads((tmp_path / "metrics.json").read_text())["modes_used"] == {"bm25": 3}
+
+
+def test_eval_rejects_a_missing_gold_file(capsys, tmp_path):
+    code, _, err = run(capsys, "eval", str(tmp_path / "missing.jsonl"))
+    assert code == 2 and "no gold file" in err
+
+
+def test_chat_passes_its_options_to_the_ui(monkeypatch, capsys):
+    seen = {}
+    fake = types.ModuleType("ui.app")
+    fake.main = lambda args: seen.update(vars(args)) or 0
+    monkeypatch.setitem(sys.modules, "ui.app", fake)
+    code, _, _ = run(capsys, "chat")
+    assert code == 0
+    assert (seen["host"], seen["port"], seen["auth"], seen["insecure"], seen["index"]) == ("127.0.0.1", 7860, None, False, None)
+    run(capsys, "chat", "--host", "0.0.0.0", "--port", "8000", "--auth", "me:secret", "--insecure", "--index", "idx")
+    assert (seen["host"], seen["port"], seen["auth"], seen["insecure"], seen["index"]) == ("0.0.0.0", 8000, "me:secret", True, "idx")

@@ -1,0 +1,186 @@
+"""The span reader's real code path (tokenising with stride, forward, decoding, offsets) on a tiny random model.
+
+Where the answer must be known, a forward hook replaces the model's logits: peaks on chosen tokens, so the
+decoding has exactly one right answer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from transformers.modeling_outputs import QuestionAnsweringModelOutput
+
+from corpus import Article
+from index.chunk import Chunk
+from qa.reader_span import CALIBRATION_FILE, ReaderUnavailable, SpanReader, SpanReaderConfig, decode_best_span
+from qa.types import Hit
+from tiny_span import build_tiny_span_model
+
+
+def make_hits(*texts: str) -> tuple[list[Hit], dict[str, Article]]:
+    """One article a text (with some lead-in, so chunk offsets are not 0), one chunk a article."""
+    hits, articles = [], {}
+    for rank, text in enumerate(texts, start=1):
+        lead = f"Headline number {rank}.\n\n"
+        article = Article.from_text(lead + text + "\n\nThe end.", title=f"Article {rank}")
+        start = len(lead)
+        chunk = Chunk(f"{article.id}:0", article.id, start, start + len(text), text)
+        assert article.text[chunk.start : chunk.end] == chunk.text
+        articles[article.id] = article
+        hits.append(Hit(chunk, 1.0 / rank, rank, "hybrid"))
+    return hits, articles
+
+
+def peak_logits(reader: SpanReader, starts: dict[str, float], ends: dict[str, float]):
+    """Make the model's start/end logits 0 everywhere except on the tokens of the given words."""
+    vocab = reader.tokenizer.get_vocab()
+
+    def hook(module, args, kwargs, output):
+        ids = kwargs["input_ids"]
+        start = torch.zeros(ids.shape)
+        end = torch.zeros(ids.shape)
+        for word, value in starts.items():
+            start[ids == vocab[word]] = value
+        for word, value in ends.items():
+            end[ids == vocab[word]] = value
+        return QuestionAnsweringModelOutput(start_logits=start, end_logits=end)
+
+    return reader.model.register_forward_hook(hook, with_kwargs=True)
+
+
+@pytest.fixture(scope="module")
+def reader(tiny_span_model) -> SpanReader:
+    return SpanReader(tiny_span_model)
+
+
+def test_answers_are_verbatim_spans_of_the_articles(reader, default_retriever, gold_questions):
+    articles = default_retriever.index.articles
+    for q in gold_questions[:8]:
+        hits = default_retriever.search(q.question, k=5).hits
+        r = reader.read(q.question, hits, articles)
+        assert r.answer and articles[r.article_id].text[r.start : r.end] == r.answer
+        chunk = hits[r.hit_rank - 1].chunk
+        assert chunk.article_id == r.article_id and chunk.start <= r.start < r.end <= chunk.end
+        assert 0.0 < r.confidence <= 1.0
+        assert len(reader.tokenizer.tokenize(r.answer)) <= reader.config.max_answer_tokens
+
+
+def test_decoding_picks_the_peak_in_the_right_chunk_with_article_offsets(reader):
+    hits, articles = make_hits(
+        "An alpha particle was seen in the first lab on Monday.",
+        "Nothing of note happened in the second lab.",
+        "The omega point was reached, said the beta lab on Friday.",
+    )
+    # Chunk 1: a lone, lower peak (alpha, 6). Chunk 3: a higher peak (omega, 8) whose start shares its window with
+    # another start peak (beta, 8, which no end follows). Per-window softmaxes would prefer alpha (about 0.95
+    # against 0.5); one softmax over all windows ranks omega first, as its logits say.
+    hook = peak_logits(reader, starts={"alpha": 6.0, "omega": 8.0, "beta": 8.0}, ends={"alpha": 6.0, "omega": 8.0})
+    try:
+        r = reader.read("What was reached?", hits, articles)
+    finally:
+        hook.remove()
+    assert r.answer == "omega" and r.hit_rank == 3
+    third = hits[2].chunk
+    assert (r.article_id, r.start) == (third.article_id, third.start + third.text.index("omega"))
+    assert articles[r.article_id].text[r.start : r.end] == "omega"
+    assert 0.2 < r.confidence < 0.6  # about half the start probability went to beta
+
+
+def test_never_answers_from_the_question(reader):
+    hits, articles = make_hits("A zebra was born at the city zoo last spring.")
+    # The question holds the same word, with the same peak: only the chunk's copy may be chosen.
+    hook = peak_logits(reader, starts={"zebra": 8.0}, ends={"zebra": 8.0})
+    try:
+        r = reader.read("zebra zebra zebra: where was the zebra born?", hits, articles)
+    finally:
+        hook.remove()
+    chunk = hits[0].chunk
+    assert r.answer == "zebra" and r.start == chunk.start + chunk.text.index("zebra")
+
+
+def test_answer_length_is_capped(tiny_span_model):
+    filler = " ".join(["word"] * 40)
+    hits, articles = make_hits(f"The alpha {filler} omega ends here.")
+    for limit in (10, 60):
+        reader = SpanReader(tiny_span_model, SpanReaderConfig(max_answer_tokens=limit))
+        hook = peak_logits(reader, starts={"alpha": 6.0}, ends={"omega": 6.0})
+        try:
+            r = reader.read("What is it?", hits, articles)
+        finally:
+            hook.remove()
+        n_tokens = len(reader.tokenizer.tokenize(r.answer))
+        if limit == 10:  # alpha..omega is 42 tokens: too long, so a shorter span wins
+            assert n_tokens <= 10 and r.answer != f"alpha {filler} omega"
+        else:
+            assert r.answer == f"alpha {filler} omega"
+
+
+def test_long_chunk_is_read_in_strided_windows(tiny_span_model):
+    reader = SpanReader(tiny_span_model, SpanReaderConfig(max_length=48, stride=12))
+    words = [f"w{i}" for i in range(200)]
+    words[170] = "giraffe"  # near the end: only the last windows hold it
+    hits, articles = make_hits(" ".join(words) + ".")
+    windows = reader.tokenize("Which animal?", [hits[0].chunk.text])
+    assert len(windows.chunk_of_window) > 5 and set(windows.chunk_of_window) == {0}
+    hook = peak_logits(reader, starts={"gi": 7.0}, ends={"##fe": 7.0})
+    try:
+        r = reader.read("Which animal?", hits, articles)
+    finally:
+        hook.remove()
+    assert r.answer == "giraffe"
+    assert articles[r.article_id].text[r.start : r.end] == "giraffe"
+    # Windows overlap (stride): every token of the chunk is context in at least one window.
+    covered = {tuple(windows.offsets[w, t].tolist()) for w, t in windows.context_mask.nonzero().tolist()}
+    alone = reader.tokenizer(hits[0].chunk.text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    assert {tuple(o) for o in alone} <= covered
+
+
+def test_long_question_is_cut_so_the_chunk_still_fits(tiny_span_model):
+    reader = SpanReader(tiny_span_model, SpanReaderConfig(max_length=64, max_question_tokens=16))
+    hits, articles = make_hits("The zebra lives in the savanna.")
+    r = reader.read("why " * 200 + "zebra?", hits, articles)
+    assert r.answer and articles[r.article_id].text[r.start : r.end] == r.answer
+
+
+def test_same_seed_same_answers_and_batching_does_not_change_them(tmp_path, default_retriever, gold_questions):
+    articles = default_retriever.index.articles
+    a = SpanReader(build_tiny_span_model(tmp_path / "a", seed=7))
+    b = SpanReader(build_tiny_span_model(tmp_path / "b", seed=7), SpanReaderConfig(batch_size=1))
+    c = SpanReader(build_tiny_span_model(tmp_path / "c", seed=8))
+    differs = 0
+    for q in gold_questions[:5]:
+        hits = default_retriever.search(q.question, k=5).hits
+        ra, rb, rc = (r.read(q.question, hits, articles) for r in (a, b, c))
+        assert (ra.answer, ra.start, ra.article_id) == (rb.answer, rb.start, rb.article_id)  # batching is invisible
+        assert ra.confidence == pytest.approx(rb.confidence, rel=1e-4)
+        differs += (rc.article_id, rc.start, rc.end) != (ra.article_id, ra.start, ra.end)
+    assert differs > 0  # another seed is another model
+
+
+def test_decode_joint_softmax_across_windows():
+    start = torch.tensor([[0.0, 3.0, 0.0, 0.0], [0.0, 0.0, 5.0, 0.0]])
+    end = torch.tensor([[0.0, 0.0, 3.0, 0.0], [0.0, 0.0, 0.0, 5.0]])
+    mask = torch.tensor([[False, True, True, True], [False, True, True, True]])
+    choice = decode_best_span(start, end, mask, max_answer_tokens=5)
+    assert (choice.window, choice.start_token, choice.end_token) == (1, 2, 3)
+    # Six context tokens in all: start softmax over them jointly, and the same for the end.
+    z = math.exp(3) + math.exp(5) + 4
+    assert choice.probability == pytest.approx((math.exp(5) / z) ** 2, rel=1e-5)
+    # Token 0 (question / special) is never chosen, even with the highest logit.
+    start[:, 0] = end[:, 0] = 50.0
+    assert decode_best_span(start, end, mask, 5).start_token != 0
+    assert decode_best_span(start, end, torch.zeros_like(mask), 5) is None
+
+
+def test_threshold_comes_from_the_calibration_file(tmp_path):
+    model = build_tiny_span_model(tmp_path / "m")
+    assert SpanReader(model).abstain_threshold is None
+    (model / CALIBRATION_FILE).write_text('{"abstain_threshold": 0.42}')
+    assert SpanReader(model).abstain_threshold == 0.42
+
+
+def test_missing_model_is_reported(tmp_path):
+    with pytest.raises(ReaderUnavailable, match="cannot load reader model"):
+        SpanReader(tmp_path / "nothing-here")
