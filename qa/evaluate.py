@@ -284,7 +284,12 @@ def summarize(run: EvalRun, total: int | None = None) -> dict:
         "abstain_threshold": run.threshold,
         "index": run.index_note,
         **_answer_scores(outcomes),
-        "has_answer": {"count": len(answerable), **_answer_scores(answerable)},
+        "has_answer": {
+            "count": len(answerable),
+            **_answer_scores(answerable),
+            # the reader's pick before abstention: its quality apart from the threshold
+            "answer_found_before_abstention": _mean(o.candidate_credit["found"] for o in answerable),
+        },
         "no_answer": {"count": len(unanswerable), **_answer_scores(unanswerable)},
         "abstention": _abstention(outcomes),
         "retrieval": _retrieval([o for o in outcomes if o.judged], config.retrieve_k),

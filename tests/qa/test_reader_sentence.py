@@ -101,4 +101,4 @@ def test_default_gold_factoids_mostly_answered_from_retrieved_passages(reader, d
         assert articles[r.article_id].text[r.start : r.end] == r.answer
         assert 0.0 <= r.confidence <= 1.0
         found += answer_found(r.answer, None, q.answers)
-    assert found >= 12  # measured 
+    assert found >= 16  # measured: 19 of these 20
