@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from index.bm25 import BM25Config, BM25Index, Tokenizer
+from index.store import passage_texts
 
 K1, B, EPSILON = 1.2, 0.75, 0.25
 
@@ -26,8 +27,9 @@ def assert_same_scores(ours: BM25Index, ref: BM25Okapi, query: list[str]) -> Non
 
 @pytest.fixture(scope="module")
 def default_tokens(default_index) -> list[list[str]]:
+    """The tokens of exactly what the index holds for each chunk (its article's title, then its text)."""
     tokenize = Tokenizer(BM25Config())
-    return [tokenize(c.text) for c in default_index.chunks]
+    return [tokenize(t) for t in passage_texts(default_index.chunks, default_index.articles, default_index.config)]
 
 
 def test_tokenizer_lowercases_stems_and_drops_stopwords():
@@ -40,7 +42,7 @@ def test_tokenizer_lowercases_stems_and_drops_stopwords():
 
 def test_default_corpus_scores_equal_bm25okapi_for_every_gold_question(default_index, default_tokens, gold_questions):
     ref = reference(default_tokens)
-    ours = default_index.bm25  # built by build_index from the chunk texts
+    ours = default_index.bm25  # built by build_index from the passage texts
     assert ours.num_docs == len(default_tokens)
     tokenize = ours.tokenize
     nonzero = 0
