@@ -88,16 +88,19 @@ class Answerer:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
         query = retrieval_query.strip() if retrieval_query and retrieval_query.strip() else question
-        retrieval = self.retriever.search(query, k=max(k, retrieve_k or 0), mode=mode)
-        return self.answer_hits(question, retrieval, k, started)
+        retriever = self.retriever  # once: the UI may swap it while this question is being answered
+        retrieval = retriever.search(query, k=max(k, retrieve_k or 0), mode=mode)
+        return self.answer_hits(question, retrieval, k, started, retriever)
 
-    def answer_hits(self, question: str, retrieval: RetrievalResult, k: int, started: float | None = None) -> Answered:
+    def answer_hits(
+        self, question: str, retrieval: RetrievalResult, k: int, started: float | None = None, retriever: Retriever | None = None
+    ) -> Answered:
         """Read the first ``k`` hits of ``retrieval`` and build the Answer (also used by reader-only eval)."""
         started = time.perf_counter() if started is None else started
         hits = retrieval.hits[:k]
-        articles = self.retriever.index.articles
+        articles = (retriever or self.retriever).index.articles
         candidate = self.reader.read(question, hits, articles)
-        citations = [self._citation(n, hit) for n, hit in enumerate(hits, start=1)]
+        citations = [_citation(n, hit, articles) for n, hit in enumerate(hits, start=1)]
         sentence = None
         if candidate.answer is not None:
             article = articles[candidate.article_id]
@@ -109,9 +112,10 @@ class Answerer:
         answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000.0)
         return Answered(answer, candidate, sentence, retrieval)
 
-    def _citation(self, n: int, hit: Hit) -> Citation:
-        article = self.retriever.index.articles[hit.chunk.article_id]
-        return Citation(n, article.id, article.title, article.source, hit.chunk.start, hit.chunk.end, hit.chunk.text, hit.score)
+
+def _citation(n: int, hit: Hit, articles) -> Citation:
+    article = articles[hit.chunk.article_id]
+    return Citation(n, article.id, article.title, article.source, hit.chunk.start, hit.chunk.end, hit.chunk.text, hit.score)
 
 
 def decide(answer: Answer, candidate: ReaderResult, sentence: str | None, threshold: float) -> Answer:

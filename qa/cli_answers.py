@@ -158,7 +158,9 @@ def summary(m: dict) -> str:
         return "–" if v is None else f"{100 * v:.1f}"
 
     lines = [
-        f"{m['questions']} questions, {m['reader']} reader, {m['mode']} k={m['k']}, threshold {m['abstain_threshold']:.3f}",
+        f"{m['questions']} questions, {m['reader']} reader, "
+        + ("gold paragraph only" if m["reader_only"] else f"{m['mode']} k={m['k']}")
+        + f", threshold {m['abstain_threshold']:.3f}",
         f"EM {pct(m['exact_match'])}  F1 {pct(m['f1'])}  answer found {pct(m['answer_found'])}",
         f"abstention: {m['abstention']['abstained']} abstained, precision {pct(m['abstention']['precision'])}, recall {pct(m['abstention']['recall'])}",
     ]

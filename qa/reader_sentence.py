@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ class SentenceReader:
         self._tokenize = Tokenizer()
         self._cache: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def read(self, question: str, hits: list[Hit], articles: Mapping[str, Article]) -> ReaderResult:
         candidates, features = self.features(question, hits, articles)
@@ -125,14 +127,19 @@ class SentenceReader:
         if self.embedder is None:
             return np.zeros(len(candidates))
         keys = [(c.article_id, c.start, c.end) for c in candidates]
-        missing = [i for i, key in enumerate(keys) if key not in self._cache]
+        with self._lock:  # the chat app answers from several threads
+            known = {key: self._cache.get(key) for key in keys}
+        missing = [i for i, key in enumerate(keys) if known[key] is None]
         # One encoder call a question: the question and the sentences never seen before, together.
         vectors = self.embedder.encode([question] + [texts[i] for i in missing])
-        for j, i in enumerate(missing, start=1):
-            self._remember(keys[i], vectors[j])
-        for key in keys:
-            self._cache.move_to_end(key)
-        matrix = np.stack([self._cache[key] for key in keys])
+        with self._lock:
+            for j, i in enumerate(missing, start=1):
+                known[keys[i]] = vectors[j]
+                self._remember(keys[i], vectors[j])
+            for key in keys:
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+        matrix = np.stack([known[key] for key in keys])
         return matrix @ vectors[0]
 
     def _remember(self, key: tuple[str, int, int], vector: np.ndarray) -> None:
