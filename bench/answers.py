@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from tqdm.auto import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import train_sample  # noqa: E402
 from corpus.defaults import DEFAULT_ARTICLES_DIR, DEFAULT_GOLD  # noqa: E402
 from corpus.squad import load_squad  # noqa: E402
 from index.embedder import Embedder  # noqa: E402
@@ -66,11 +66,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50
 
 def cmd_fit_sentence(args) -> None:
     squad = load_squad(TRAIN)
-    rng = random.Random(args.seed)
-    articles = rng.sample(squad.articles, args.articles)
-    ids = {a.id for a in articles}
-    pool = [q for q in squad.questions if q.article_id in ids]
-    questions = rng.sample(pool, min(args.questions, len(pool)))
+    articles, questions = train_sample(squad, args.articles, args.questions, args.seed)
     embedder = Embedder()
     index, directory, reused = squad_index(TRAIN, articles, embedder=embedder, subset=f"train-{args.articles}-{args.seed}")
     print(f"{'reused' if reused else 'built'} {directory}: {len(index.articles)} articles, {len(index.chunks)} chunks")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,15 @@ def cached_index(name: str, articles, config: IndexConfig, rebuild: bool = False
              "chunks_per_s": round(len(index.chunks) / seconds, 1)}
     stats_path.write_text(json.dumps(stats))
     return index, stats
+
+
+def train_sample(squad, n_articles: int, n_questions: int, seed: int) -> tuple[list, list[GoldQuestion]]:
+    """A seeded sample of SQuAD articles and of the questions about them (for fitting and tuning on train)."""
+    rng = random.Random(seed)
+    articles = rng.sample(squad.articles, n_articles)
+    keep = {a.id for a in articles}
+    pool = [q for q in squad.questions if q.article_id in keep]
+    return articles, rng.sample(pool, min(n_questions, len(pool)))
 
 
 def squad_hit(chunk: Chunk, q: GoldQuestion) -> bool:

@@ -9,7 +9,6 @@ the dense and BM25 top-100 lists are computed once, then every candidate rule is
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from bench.common import cached_index, first_hit_rank, ranking_metrics  # noqa: E402
+from bench.common import cached_index, first_hit_rank, ranking_metrics, train_sample  # noqa: E402
 from corpus.squad import load_squad  # noqa: E402
 from index.chunker import ChunkerConfig  # noqa: E402
 from index.store import IndexConfig  # noqa: E402
@@ -35,11 +34,7 @@ def main() -> None:
     ap.add_argument("--no-title", action="store_true", help="index chunks without their article title")
     args = ap.parse_args()
     squad = load_squad(TRAIN)
-    rng = random.Random(args.seed)
-    articles = rng.sample(squad.articles, args.articles)
-    keep = {a.id for a in articles}
-    questions = [q for q in squad.questions if q.article_id in keep]
-    questions = rng.sample(questions, min(args.questions, len(questions)))
+    articles, questions = train_sample(squad, args.articles, args.questions, args.seed)
     config = IndexConfig(chunker=ChunkerConfig(respect_paragraphs=True), title_in_passages=not args.no_title)
     index, stats = cached_index("squad-train-tune", articles, config)
     print(f"train tuning corpus: {stats['articles']} articles, {stats['chunks']} chunks; {len(questions)} questions; "
