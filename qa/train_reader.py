@@ -68,14 +68,14 @@ MAX_EXPORT_BYTES = 50 * 1000 * 1000
 class Settings:
     """What defines a training run: stored in every checkpoint and checked on resume."""
 
-    max_length: int = 384
+    max_length: int = 256
     stride: int = 128
     max_question_tokens: int = 64
     batch_size: int = 32
     lr: float = 1e-4
     weight_decay: float = 0.01
     warmup: float = 0.1
-    epochs: int = 2
+    epochs: int = 1
     max_steps: int = 0  # 0: no cap
     grad_clip: float = 1.0
     seed: int = 0
@@ -83,6 +83,8 @@ class Settings:
     mega_batch: int = 50
     freeze_embeddings: bool = False
     limit: int = 0  # 0: every training question
+    # 0 (not BERT's 0.1): 1.39x faster steps on the CPU (no dropout masks; SDPA keeps its fused attention path)
+    dropout: float = 0.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -99,7 +101,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
     s = p.add_argument_group("run settings (stored in the checkpoint; on resume, leave out or repeat them)")
     for flag, kind, text in (
-        ("--max-length", int, f"tokens a window (default {d.max_length}; 256 is a little faster)"),
+        ("--max-length", int, f"tokens a window (default {d.max_length})"),
         ("--stride", int, f"tokens shared by consecutive windows (default {d.stride})"),
         ("--max-question-tokens", int, f"longer questions are cut (default {d.max_question_tokens})"),
         ("--batch-size", int, f"windows a step (default {d.batch_size})"),
@@ -113,6 +115,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ("--keep-negative", float, "fraction of the windows without the answer trained on (default 1.0: all)"),
         ("--mega-batch", int, f"length grouping: sort inside groups of this many batches (default {d.mega_batch})"),
         ("--limit", int, "use only N training questions, evenly spread over the file (default: all)"),
+        ("--dropout", float, f"hidden and attention dropout (default {d.dropout}; BERT's is 0.1, which is slower)"),
     ):
         s.add_argument(flag, type=kind, default=None, help=text)
     s.add_argument("--freeze-embeddings", action=argparse.BooleanOptionalAction, default=None,
@@ -122,6 +125,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     r.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
                    help="bfloat16 autocast (default: on where bf16 is native: a CUDA GPU with bf16, a CPU with "
                         "AVX512-BF16 or AMX; off elsewhere, where it is many times slower)")
+    r.add_argument("--compile", action="store_true",
+                   help="torch.compile the model (dynamic shapes): about 1.2x faster CPU steps after 2-3 minutes "
+                        "of compiling; needs a C++ compiler")
     r.add_argument("--device", default="auto", help="auto (cuda when available, else cpu), cpu, cuda, cuda:1 ...")
     r.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     r.add_argument("--log-every", type=int, default=20,
@@ -151,6 +157,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def resolve_settings(args: argparse.Namespace, stored: dict | None) -> Settings:
     """Explicit options, else the checkpoint's stored values, else the defaults; a conflict with the checkpoint
     stops the run."""
+    if stored is not None and "dropout" not in stored:
+        stored = {**stored, "dropout": 0.1}  # runs from before this setting used the model's own dropout
     base = Settings(**stored) if stored else Settings()
     conflicts = []
     for f in fields(Settings):
@@ -493,13 +501,15 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def load_base_model(path: str, seed: int):
-    """The encoder with a span head; the head (new, random) is initialised from ``seed``."""
+def load_base_model(path: str, seed: int, dropout: float | None = None):
+    """The encoder with a span head; the head (new, random) is initialised from ``seed``. ``dropout`` (when
+    given) replaces the model's hidden and attention dropout."""
     import torch
     from transformers import AutoModelForQuestionAnswering
 
     torch.manual_seed(seed)
-    return AutoModelForQuestionAnswering.from_pretrained(path, local_files_only=True, dtype=torch.float32)
+    extra = {} if dropout is None else {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
+    return AutoModelForQuestionAnswering.from_pretrained(path, local_files_only=True, dtype=torch.float32, **extra)
 
 
 def word_embeddings(model):
@@ -671,6 +681,8 @@ class Trainer:
             word_embeddings(model).requires_grad_(False)
         model.to(device)
         self.params = [p for p in model.parameters() if p.requires_grad]
+        # the compiled wrapper shares the parameters; checkpoints save the plain model's state_dict
+        self.forward = torch.compile(model, dynamic=True) if getattr(args, "compile", False) else model
         self.optimizer = torch.optim.AdamW(param_groups(model, settings.weight_decay), lr=settings.lr)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, linear_schedule(self.total, settings.warmup))
         self.epoch = self.step_in_epoch = self.global_step = 0
@@ -768,7 +780,7 @@ class Trainer:
             step_t0 = time.perf_counter()
             batch = {k: v.to(self.device) for k, v in make_batch(self.features, windows, pad_id).items()}
             with torch.autocast(autocast_type, dtype=torch.bfloat16, enabled=args.bf16):
-                output = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                output = self.forward(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                                     token_type_ids=batch["token_type_ids"])
             loss = (F.cross_entropy(output.start_logits.float(), batch["start_positions"])
                     + F.cross_entropy(output.end_logits.float(), batch["end_positions"])) / 2
@@ -1113,7 +1125,7 @@ def _run(args, out: Path, log: RunLog, device) -> int:
     tokenizer = AutoTokenizer.from_pretrained(base_model, local_files_only=True)
     tokenizer_key = tokenizer_digest(tokenizer)
     seed_everything(settings.seed)
-    model = load_base_model(base_model, settings.seed)
+    model = load_base_model(base_model, settings.seed, settings.dropout)
 
     result = None
     if not args.skip_train:

@@ -181,6 +181,25 @@ def test_threshold_comes_from_the_calibration_file(tmp_path):
     assert SpanReader(model).abstain_threshold == 0.42
 
 
+def test_int8_reader_quantises_the_linear_layers_and_still_reads_verbatim(tiny_span_model):
+    fp32 = SpanReader(tiny_span_model)
+    int8 = SpanReader(tiny_span_model, SpanReaderConfig(int8=True))
+    linear = [m for m in int8.model.modules() if type(m).__name__ == "Linear"]
+    assert linear and all(type(m).__module__.startswith("torch.ao.nn.quantized.dynamic") for m in linear)
+    hits, articles = make_hits("The bridge of Lyon was opened by Alice Moreau in 1901 after six years of work.",
+                               "Bruno Keller built the tower of Porto in 1877.")
+    for reader in (fp32, int8):
+        r = reader.read("Who opened the bridge of Lyon?", hits, articles)
+        assert r.answer and articles[r.article_id].text[r.start:r.end] == r.answer
+        assert 0 < r.confidence <= 1
+    # int8 weights are a close copy: the logits move a little, not wholesale
+    windows = fp32.tokenize("Who opened the bridge of Lyon?", [h.chunk.text for h in hits])
+    (s32, e32), (s8, e8) = fp32.forward(windows), int8.forward(windows)
+    assert torch.allclose(s32, s8, atol=0.1) and torch.allclose(e32, e8, atol=0.1)
+    with pytest.raises(ReaderUnavailable, match="CPU only"):
+        SpanReader(tiny_span_model, SpanReaderConfig(int8=True, device="meta"))
+
+
 def test_missing_model_is_reported(tmp_path):
     with pytest.raises(ReaderUnavailable, match="cannot load reader model"):
         SpanReader(tmp_path / "nothing-here")

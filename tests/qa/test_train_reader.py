@@ -23,7 +23,7 @@ PLACES = ["bridge", "tower", "market", "harbour", "chapel", "library", "mill", "
 TOWNS = ["Lyon", "Porto", "Bergen", "Graz", "Turin", "Ghent", "Cork", "Split", "Malmo", "Brno"]
 
 TINY = ["--max-length", "48", "--stride", "8", "--max-question-tokens", "12", "--batch-size", "4",
-        "--mega-batch", "2", "--epochs", "1", "--max-steps", "6", "--seed", "3"]
+        "--mega-batch", "2", "--epochs", "1", "--dropout", "0.1", "--max-steps", "6", "--seed", "3"]
 
 
 def synthetic_squad(path: Path, seed: int = 0) -> Path:
@@ -204,6 +204,17 @@ def test_run_checkpoints_and_resumes_exactly(tiny_span_model, squad_file, tmp_pa
     assert tr.list_checkpoints(split)[-1].name == "ckpt-00000006.pt"
     with pytest.raises(SystemExit, match="--lr 0.5"):
         tr.main([*resumed, "--lr", "0.5"])
+
+
+def test_dropout_setting_reaches_the_model_and_old_runs_keep_theirs(tiny_span_model):
+    model = tr.load_base_model(str(tiny_span_model), 0, dropout=0.0)
+    assert model.config.hidden_dropout_prob == 0.0 and model.config.attention_probs_dropout_prob == 0.0
+    assert tr.load_base_model(str(tiny_span_model), 0, dropout=0.25).config.hidden_dropout_prob == 0.25
+    # A checkpoint written before the setting existed trained with the model's own 0.1; resuming keeps it.
+    stored = {k: v for k, v in tr.asdict(tr.Settings()).items() if k != "dropout"}
+    args = tr.parse_args(["--out", "x"])
+    assert tr.resolve_settings(args, stored).dropout == 0.1
+    assert tr.resolve_settings(args, None).dropout == tr.Settings().dropout == 0.0
 
 
 def test_freeze_embeddings_keeps_the_word_embeddings(tiny_span_model, squad_file, tmp_path):
