@@ -183,53 +183,61 @@ def random_span_model(directory: Path) -> Path:
     return directory
 
 
-def cmd_span_latency(args) -> None:
-    """Reading the top-5 chunks of each default gold question: p50/p95 per question, fp32 and int8 side by side
-    in the same run (the machine is noisy: compare the ratio), with where the time goes."""
+def measure_span_latency(model: Path | None, precisions: list[str], repeat: int = 3, k: int = 5,
+                         index: Path = Path(".qa-index"), threads: int = 1) -> dict:
+    """Reading the top-``k`` chunks of each default gold question: p50/p95 per question for each precision,
+    interleaved in one run (the machine is noisy: compare the ratio), with where the time goes. Prints and
+    returns the figures. ``model`` None: the shipped reader, else a random-head MiniLM of the same size."""
+    import torch
+
     from corpus.gold import load_gold_jsonl
     from qa.answerer import SHIPPED_READER_DIR, load_answerer
     from qa.reader_span import SpanReader, SpanReaderConfig
 
-    index_dir = _index_for_default(Path(args.index))
+    torch.set_num_threads(threads)
+    index_dir = _index_for_default(Path(index))
     answerer = load_answerer(index_dir, reader="sentence")
     questions = [q.question for q in load_gold_jsonl(DEFAULT_GOLD)]
-    hits = [answerer.retriever.search(q, k=args.k).hits for q in questions]
+    hits = [answerer.retriever.search(q, k=k).hits for q in questions]
     articles = answerer.retriever.index.articles
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or (SHIPPED_READER_DIR if (SHIPPED_READER_DIR / "config.json").exists() else None)
+        model = model or (SHIPPED_READER_DIR if (SHIPPED_READER_DIR / "config.json").exists() else None)
         label = str(model) if model else "random-head MiniLM-L6 (no trained reader found)"
         model = model or random_span_model(Path(tmp))
-        readers = {p: SpanReader(model, SpanReaderConfig(int8=p == "int8")) for p in args.precisions}
+        readers = {p: SpanReader(model, SpanReaderConfig(int8=p == "int8")) for p in precisions}
         times = {p: [] for p in readers}
         for p, reader in readers.items():  # warm-up: first calls allocate
             for q, h in zip(questions[:3], hits[:3]):
                 reader.read(q, h, articles)
             reader.timings = type(reader.timings)()
-        for _ in range(args.repeat):  # interleaved, so both precisions see the same machine load
+        for _ in range(repeat):  # interleaved, so every precision sees the same machine load
             for q, h in zip(questions, hits):
                 for p, reader in readers.items():
                     t0 = time.perf_counter()
                     reader.read(q, h, articles)
                     times[p].append((time.perf_counter() - t0) * 1000)
-    print(f"model {label}; {len(questions)} questions x {args.repeat}, top-{args.k} chunks, "
-          f"{args.threads} torch thread(s)")
-    results = {}
+    print(f"model {label}; {len(questions)} questions x {repeat}, top-{k} chunks, {threads} torch thread(s)")
+    results = {"model": label, "questions": len(questions), "repeat": repeat, "k": k, "threads": threads}
     for p, reader in readers.items():
         t = reader.timings
         spent = t.tokenize_s + t.forward_s + t.decode_s
-        results[p] = {"p50_ms": float(np.percentile(times[p], 50)), "p95_ms": float(np.percentile(times[p], 95)),
-                      "mean_ms": float(np.mean(times[p])), "windows_per_question": t.windows / t.questions}
-        print(f"  {p}: p50 {results[p]['p50_ms']:.1f} ms, p95 {results[p]['p95_ms']:.1f} ms, "
-              f"mean {results[p]['mean_ms']:.1f} ms ({results[p]['windows_per_question']:.1f} windows); "
-              f"tokenize {100 * t.tokenize_s / spent:.1f}%, forward {100 * t.forward_s / spent:.1f}%, "
-              f"decode {100 * t.decode_s / spent:.1f}%")
+        r = results[p] = {"p50_ms": float(np.percentile(times[p], 50)), "p95_ms": float(np.percentile(times[p], 95)),
+                          "mean_ms": float(np.mean(times[p])), "windows_per_question": t.windows / t.questions}
+        print(f"  {p}: p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, mean {r['mean_ms']:.1f} ms "
+              f"({r['windows_per_question']:.1f} windows); tokenize {100 * t.tokenize_s / spent:.1f}%, "
+              f"forward {100 * t.forward_s / spent:.1f}%, decode {100 * t.decode_s / spent:.1f}%")
     if "fp32" in results and "int8" in results:
         print(f"  int8 / fp32: p50 x{results['int8']['p50_ms'] / results['fp32']['p50_ms']:.2f}, "
               f"p95 x{results['int8']['p95_ms'] / results['fp32']['p95_ms']:.2f}")
+    return results
+
+
+def cmd_span_latency(args) -> None:
+    results = measure_span_latency(Path(args.model) if args.model else None, args.precisions, args.repeat, args.k,
+                                   Path(args.index), args.threads)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"model": label, "questions": len(questions), "repeat": args.repeat,
-                                               "k": args.k, "threads": args.threads, **results}, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:

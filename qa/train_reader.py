@@ -969,13 +969,18 @@ the start and the end of the answer; the answer is always a span of the passage.
 | checkpoint | `{checkpoint}` |
 
 ## Metrics
-| evaluation | questions | EM | F1 |
-|---|---|---|---|
-| SQuAD v1.1 dev, gold paragraph (`--eval-dev`) | {dev_n} | {dev_em} | {dev_f1} |
-| SQuAD v1.1 dev, end to end with retrieval (`qa eval`) | _to fill_ | _to fill_ | _to fill_ |
-| default news corpus gold questions (`qa eval corpus/gold/...`) | _to fill_ | _to fill_ | _to fill_ |
+At export (`python -m qa.train_reader --eval-dev N`): SQuAD v1.1 dev, gold paragraph, {dev_n} questions:
+EM {dev_em}, F1 {dev_f1}.
 
-Decoding for these figures: best start <= end within 30 tokens, context tokens only, best window of a question.
+The full figures (all of SQuAD v1.1 dev read from the gold paragraph, fp32 and int8; end to end with retrieval;
+SQuAD v2.0 dev with the calibrated abstention threshold; the default news gold set; CPU latency) are written
+between the markers below by `.venv/bin/python bench/reader_report.py`.
+
+<!-- results:start -->
+_not measured yet: run `bench/reader_report.py`_
+<!-- results:end -->
+
+Decoding: best start <= end within 30 tokens, passage tokens only, one softmax over all windows of a question.
 
 ## Licence
 - Base model all-MiniLM-L6-v2: Apache-2.0.

@@ -1,0 +1,287 @@
+"""The span reader's figures, for its model card and the README: each step is saved and skipped when done.
+
+Steps, in this order (outputs under --out, default bench/results/reader/):
+  squad11-reader-only       SQuAD v1.1 dev, every question read from its gold paragraph alone (no abstention:
+                            v1.1 has no unanswerable questions), as `qa eval --reader-only --threshold 0`
+  squad11-reader-only-int8  the same with the linear layers in int8
+  squad2-calibrate          SQuAD v2.0 dev end to end (hybrid retrieval, k=5): the abstention threshold that
+                            maximises F1 is written to MODEL/reader_calibration.json; EM/F1 at that threshold
+                            in-sample, and 2-fold cross-fitted (each half scored with the other half's threshold)
+  squad11-end-to-end        SQuAD v1.1 dev end to end over its 48 articles (hybrid, k=5), with the calibrated
+                            threshold, and without abstention
+  gold                      the default gold questions (corpus/gold/default.jsonl), calibrated threshold
+  latency                   reading the top 5 chunks of a question, fp32 and int8 side by side (p50/p95)
+Then the summary table is printed, written to OUT/summary.md and into MODEL/MODEL_CARD.md (between the
+results markers). A step is redone when the model's weights changed (their digest is stored with the step).
+
+Example:
+    $ .venv/bin/python bench/reader_report.py                       # everything, the shipped model
+    $ .venv/bin/python bench/reader_report.py --e2e-limit 3000      # seeded samples for the end-to-end steps
+    $ .venv/bin/python bench/reader_report.py --steps squad11-reader-only --model build/reader-step2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.answers import V11_DEV, V20_DEV, _index_for_default, measure_span_latency  # noqa: E402
+from corpus.defaults import DEFAULT_GOLD  # noqa: E402
+from qa.answerer import SHIPPED_READER_DIR  # noqa: E402
+from qa.evaluate import EvalConfig, EvalRun, apply_threshold, run_eval, summarize, write_outputs  # noqa: E402
+from qa.metrics import best_threshold  # noqa: E402
+from qa.reader_span import CALIBRATION_FILE  # noqa: E402
+
+STEPS = ("squad11-reader-only", "squad11-reader-only-int8", "squad2-calibrate", "squad11-end-to-end", "gold",
+         "latency")
+STEP_FILE = "step.json"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def weights_digest(model: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(Path(model).glob("*.safetensors")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def done(out: Path, digest: str, settings: dict) -> dict | None:
+    """The step's saved record when it was run on these weights with these settings."""
+    path = out / STEP_FILE
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    return record if record.get("digest") == digest and record.get("settings") == settings else None
+
+
+def save(out: Path, digest: str, settings: dict, figures: dict, seconds: float) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    record = {"digest": digest, "settings": settings, "seconds": round(seconds, 1), "figures": figures}
+    (out / STEP_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def scores(m: dict) -> dict:
+    """The headline figures of a metrics.json, in percent."""
+    pct = lambda v: None if v is None else round(100 * v, 2)  # noqa: E731
+    a = m["abstention"]
+    return {
+        "questions": m["questions"],
+        "exact_match": pct(m["exact_match"]),
+        "f1": pct(m["f1"]),
+        "has_answer_f1": pct(m["has_answer"]["f1"]) if m["has_answer"]["count"] else None,
+        "abstain_precision": pct(a.get("precision")),
+        "abstain_recall": pct(a.get("recall")),
+        "abstained": a.get("abstained"),
+        "threshold": m["abstain_threshold"],
+        "latency_p50_ms": m["latency_ms"].get("p50") if m.get("latency_ms") else None,
+    }
+
+
+def cross_fitted(run: EvalRun, seed: int = 0) -> EvalRun:
+    """Each half of the questions scored with the threshold fitted on the other half: an estimate of the
+    calibrated reader on questions its threshold never saw."""
+    order = np.random.default_rng(seed).permutation(len(run.outcomes))
+    halves = [sorted(order[: len(order) // 2]), sorted(order[len(order) // 2:])]
+    outcomes = []
+    for fit, score in ((halves[0], halves[1]), (halves[1], halves[0])):
+        fit_outcomes = [run.outcomes[i] for i in fit]
+        choice = best_threshold([o.answered.candidate.confidence for o in fit_outcomes],
+                                [o.candidate_credit["f1"] for o in fit_outcomes],
+                                [o.gold.answerable for o in fit_outcomes])
+        part = replace(run, outcomes=[run.outcomes[i] for i in score], metrics={"questions_in_file": None})
+        outcomes.extend(apply_threshold(part, choice.threshold).outcomes)
+    merged = replace(run, outcomes=outcomes, threshold=float("nan"))
+    merged.metrics = summarize(merged, total=run.metrics.get("questions_in_file"))
+    return merged
+
+
+def run_steps(args) -> dict:
+    model = Path(args.model)
+    digest = weights_digest(model)
+    out_root = Path(args.out)
+    index_dir = _index_for_default(Path(args.index))
+    e2e_int8 = args.e2e_int8
+    records = {}
+    for step in STEPS:
+        if step not in args.steps:
+            continue
+        out = out_root / step
+        if step.startswith("squad11-reader-only"):
+            settings = {"int8": step.endswith("int8"), "limit": args.reader_only_limit, "seed": args.seed}
+        elif step == "latency":
+            settings = {"repeat": args.repeat, "threads": args.latency_threads}
+        else:
+            settings = {"int8": e2e_int8, "limit": None if step == "gold" else args.e2e_limit, "seed": args.seed}
+        if step in ("squad11-end-to-end", "gold"):  # scored at the calibrated threshold: redo when it changes
+            settings["threshold"] = calibrated_threshold(model)
+        record = done(out, digest, settings)
+        if record and not args.force:
+            print(f"== {step}: done before ({out / STEP_FILE})")
+            records[step] = record
+            continue
+        print(f"== {step}: running ({settings})", flush=True)
+        t0 = time.perf_counter()
+        if step.startswith("squad11-reader-only"):
+            config = EvalConfig(reader="span", model=str(model), int8=settings["int8"], reader_only=True,
+                                limit=settings["limit"], seed=args.seed, threshold=0.0, progress=not args.quiet)
+            run = run_eval(V11_DEV, config, index_dir=index_dir)
+            write_outputs(run, out)
+            figures = {"all": scores(run.metrics)}
+        elif step == "squad2-calibrate":
+            config = EvalConfig(reader="span", model=str(model), int8=e2e_int8, limit=settings["limit"],
+                                seed=args.seed, progress=not args.quiet)
+            run = run_eval(V20_DEV, config, index_dir=index_dir)
+            threshold = run.metrics["calibration"]["best_threshold"]
+            (model / CALIBRATION_FILE).write_text(json.dumps({
+                "abstain_threshold": threshold, "criterion": "f1", "data": V20_DEV.name,
+                "questions": len(run.outcomes), "mode": "hybrid", "k": config.k, "int8": e2e_int8,
+                "command": "bench/reader_report.py --steps squad2-calibrate"
+                           + (f" --e2e-limit {settings['limit']} --seed {args.seed}" if settings["limit"] else ""),
+            }, indent=2) + "\n")
+            calibrated = apply_threshold(run, threshold)
+            write_outputs(calibrated, out)
+            figures = {"in_sample": scores(calibrated.metrics), "cross_fitted": scores(cross_fitted(run).metrics),
+                       "no_abstention": scores(apply_threshold(run, 0.0).metrics)}
+            print(f"   threshold {threshold:.4f} written to {model / CALIBRATION_FILE}")
+        elif step in ("squad11-end-to-end", "gold"):
+            gold = V11_DEV if step == "squad11-end-to-end" else DEFAULT_GOLD
+            config = EvalConfig(reader="span", model=str(model), int8=e2e_int8, limit=settings["limit"],
+                                seed=args.seed, progress=not args.quiet)
+            run = run_eval(gold, config, index_dir=index_dir)
+            write_outputs(run, out)
+            figures = {"calibrated": scores(run.metrics), "no_abstention": scores(apply_threshold(run, 0.0).metrics),
+                       "retrieval": run.metrics.get("retrieval"), "by_kind": run.metrics.get("by_kind")}
+        else:
+            figures = measure_span_latency(model, ["fp32", "int8"], args.repeat, 5, Path(args.index),
+                                           args.latency_threads)
+        records[step] = save(out, digest, settings, figures, time.perf_counter() - t0)
+        print(f"   {json.dumps(figures, default=str)[:600]}", flush=True)
+    return records
+
+
+def calibrated_threshold(model: Path) -> float | None:
+    path = model / CALIBRATION_FILE
+    return json.loads(path.read_text())["abstain_threshold"] if path.exists() else None
+
+
+def summary(records: dict, model: Path) -> str:
+    def f(v, digits=1):
+        return "-" if v is None else f"{v:.{digits}f}"
+
+    rows = []
+
+    def row(name, s, extra=""):
+        rows.append(f"| {name} | {s['questions']:,} | {f(s['exact_match'])} | {f(s['f1'])} | {extra} |")
+
+    if "squad11-reader-only" in records:
+        row("SQuAD v1.1 dev, gold paragraph, fp32", records["squad11-reader-only"]["figures"]["all"])
+    if "squad11-reader-only-int8" in records:
+        row("SQuAD v1.1 dev, gold paragraph, int8", records["squad11-reader-only-int8"]["figures"]["all"])
+    int8_note = lambda r: " (int8)" if r["settings"].get("int8") else ""  # noqa: E731
+    if "squad11-end-to-end" in records:
+        r = records["squad11-end-to-end"]
+        c, n = r["figures"]["calibrated"], r["figures"]["no_abstention"]
+        row(f"SQuAD v1.1 dev end to end, hybrid k=5{int8_note(r)}, no abstention", n)
+        row(f"SQuAD v1.1 dev end to end, hybrid k=5{int8_note(r)}, calibrated threshold", c,
+            f"abstained on {c['abstained']:,} (all are answerable)" if c.get("abstained") is not None else "")
+    if "squad2-calibrate" in records:
+        r = records["squad2-calibrate"]
+        for label, key in (("threshold cross-fitted on halves", "cross_fitted"), ("threshold fitted on it", "in_sample"),
+                           ("no abstention", "no_abstention")):
+            s = r["figures"][key]
+            extra = (f"abstention P {f(s['abstain_precision'])} / R {f(s['abstain_recall'])}"
+                     if s["abstain_precision"] is not None else "")
+            row(f"SQuAD v2.0 dev end to end, hybrid k=5{int8_note(r)}, {label}", s, extra)
+    if "gold" in records:
+        r = records["gold"]
+        s = r["figures"]["calibrated"]
+        row(f"default news gold set, hybrid k=5{int8_note(r)}, calibrated threshold", s,
+            f"abstention P {f(s['abstain_precision'])} / R {f(s['abstain_recall'])}")
+    lines = [
+        f"Model weights digest `{weights_digest(model)}`; threshold "
+        f"{f(calibrated_threshold(model), 4) if calibrated_threshold(model) is not None else 'not calibrated'}. "
+        "Produced by `bench/reader_report.py`.",
+        "",
+        "| evaluation | questions | EM | F1 | notes |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
+    if "latency" in records:
+        r = records["latency"]["figures"]
+        lines += ["", f"Latency of reading the top 5 chunks of a question ({r['questions']} default gold questions x "
+                      f"{r['repeat']}, {r['threads']} torch thread(s), fp32 and int8 interleaved in one run):", "",
+                  "| precision | p50 ms | p95 ms | windows |", "|---|---|---|---|"]
+        for p in ("fp32", "int8"):
+            if p in r:
+                lines.append(f"| {p} | {r[p]['p50_ms']:.0f} | {r[p]['p95_ms']:.0f} | {r[p]['windows_per_question']:.1f} |")
+        if "fp32" in r and "int8" in r:
+            lines.append(f"\nint8 / fp32: p50 x{r['int8']['p50_ms'] / r['fp32']['p50_ms']:.2f}, "
+                         f"p95 x{r['int8']['p95_ms'] / r['fp32']['p95_ms']:.2f}.")
+    return "\n".join(lines) + "\n"
+
+
+def write_into_card(card: Path, text: str) -> bool:
+    if not card.exists():
+        return False
+    content = card.read_text(encoding="utf-8")
+    if START not in content or END not in content:
+        return False
+    head, rest = content.split(START, 1)
+    _, tail = rest.split(END, 1)
+    card.write_text(f"{head}{START}\n{text}{END}{tail}", encoding="utf-8")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", default=str(SHIPPED_READER_DIR), help="span model directory (default: the shipped one)")
+    p.add_argument("--out", default=str(ROOT / "bench" / "results" / "reader"))
+    p.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
+    p.add_argument("--e2e-limit", type=int, help="seeded sample of N questions for the SQuAD end-to-end steps")
+    p.add_argument("--reader-only-limit", type=int, help="seeded sample for the reader-only steps (default: all)")
+    p.add_argument("--e2e-int8", action="store_true", help="end-to-end steps with the int8 reader")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeat", type=int, default=3, help="latency: passes over the gold questions")
+    p.add_argument("--latency-threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=2, help="torch threads for the evaluations")
+    p.add_argument("--index", default=".qa-index", help="the default corpus index (built when missing)")
+    p.add_argument("--force", action="store_true", help="redo the chosen steps even when done")
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    model = Path(args.model)
+    if not (model / "config.json").exists():
+        raise SystemExit(f"error: no span model at {model} (train and export one: docs/train-reader.md)")
+    records = run_steps(args)
+    # the summary covers every step done on these weights, not only this run's
+    digest = weights_digest(model)
+    for step in STEPS:
+        path = Path(args.out) / step / STEP_FILE
+        if step not in records and path.exists():
+            record = json.loads(path.read_text())
+            if record.get("digest") == digest:
+                records[step] = record
+    text = summary(records, model)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "summary.md").write_text(text)
+    print("\n" + text)
+    if write_into_card(model / "MODEL_CARD.md", text):
+        print(f"wrote the table into {model / 'MODEL_CARD.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

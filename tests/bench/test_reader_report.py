@@ -1,0 +1,83 @@
+"""bench/reader_report.py: steps saved and skipped, redone when the weights change; the table in the card;
+the cross-fitted threshold estimate. Run on the default gold set with a tiny random span model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import reader_report as rr
+from corpus.defaults import DEFAULT_GOLD
+from qa.evaluate import EvalConfig, run_eval
+from qa.reader_span import CALIBRATION_FILE
+from tiny_span import build_tiny_span_model
+
+CARD = "# A model\n\n## Metrics\n<!-- results:start -->\nPLACEHOLDER-TABLE\n<!-- results:end -->\n\n## Licence\nApache-2.0\n"
+
+
+def report(model, out, index, *extra):
+    return rr.main(["--model", str(model), "--out", str(out), "--index", str(index), "--steps", "gold",
+                    "--threads", "1", "--quiet", *extra])
+
+
+def test_gold_step_is_saved_skipped_and_redone_for_new_weights(tiny_span_model, index_copy, tmp_path, capsys):
+    out = tmp_path / "results"
+    (tiny_span_model / CALIBRATION_FILE).write_text(json.dumps({"abstain_threshold": 0.02}))
+    (tiny_span_model / "MODEL_CARD.md").write_text(CARD)
+
+    assert report(tiny_span_model, out, index_copy) == 0
+    first = capsys.readouterr().out
+    assert "== gold: running" in first
+    record = json.loads((out / "gold" / rr.STEP_FILE).read_text())
+    assert record["digest"] == rr.weights_digest(tiny_span_model) and record["settings"]["threshold"] == 0.02
+    scores = record["figures"]["calibrated"]
+    assert scores["questions"] == 55 and 0 <= scores["f1"] <= 100 and scores["threshold"] == 0.02
+    metrics = json.loads((out / "gold" / "metrics.json").read_text())
+    assert metrics["reader"] == "span" and metrics["questions"] == 55
+
+    card = (tiny_span_model / "MODEL_CARD.md").read_text()
+    assert "| default news gold set, hybrid k=5, calibrated threshold | 55 |" in card
+    assert "PLACEHOLDER-TABLE" not in card and card.startswith("# A model") and card.endswith("## Licence\nApache-2.0\n")
+    assert (out / "summary.md").read_text() in card
+
+    assert report(tiny_span_model, out, index_copy) == 0  # the same weights and threshold: nothing to redo
+    assert "== gold: done before" in capsys.readouterr().out
+
+    (tiny_span_model / CALIBRATION_FILE).write_text(json.dumps({"abstain_threshold": 0.5}))
+    assert report(tiny_span_model, out, index_copy) == 0  # another threshold: redone
+    assert "== gold: running" in capsys.readouterr().out
+
+    build_tiny_span_model(tiny_span_model, seed=1)  # other weights: redone
+    assert report(tiny_span_model, out, index_copy) == 0
+    assert "== gold: running" in capsys.readouterr().out
+    assert json.loads((out / "gold" / rr.STEP_FILE).read_text())["digest"] == rr.weights_digest(tiny_span_model)
+
+
+def test_card_without_markers_is_left_alone(tmp_path):
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text("# no markers\n")
+    assert not rr.write_into_card(card, "table\n")
+    assert card.read_text() == "# no markers\n"
+    assert not rr.write_into_card(tmp_path / "missing.md", "table\n")
+
+
+def test_cross_fitted_run_scores_each_half_with_one_threshold(tiny_span_model, index_copy):
+    run = run_eval(DEFAULT_GOLD, EvalConfig(reader="span", model=str(tiny_span_model), progress=False),
+                   index_dir=index_copy)
+    crossed = rr.cross_fitted(run, seed=0)
+    assert sorted(o.gold.id for o in crossed.outcomes) == sorted(o.gold.id for o in run.outcomes)
+    half = len(run.outcomes) // 2
+    for part in (crossed.outcomes[:half], crossed.outcomes[half:]):  # second half of the run, then the first
+        abstained = [o.answered.candidate.confidence for o in part if o.answered.answer.abstained]
+        answered = [o.answered.candidate.confidence for o in part if not o.answered.answer.abstained]
+        # one threshold per half: every abstention is less confident than every answer in that half
+        assert not abstained or not answered or max(abstained) < min(answered)
+    m = crossed.metrics
+    assert m["questions"] == 55 and m["abstention"]["unanswerable"] == 8
+    assert 0 <= m["f1"] <= 1
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match="no span model"):
+        rr.main(["--model", str(tmp_path / "nothing"), "--out", str(tmp_path / "out")])
