@@ -131,3 +131,20 @@ def test_a_calibrated_span_model_brings_its_threshold(default_index_dir, tmp_pat
     answerer = load_answerer(default_index_dir, reader="span", model=model)
     assert answerer.config.abstain_threshold == 0.99
     assert answerer.ask(QUESTION).abstained  # a random model is never that sure
+
+
+def test_a_shipped_model_that_cannot_load_falls_back_to_the_sentence_reader(tmp_path, embedder, monkeypatch, caplog):
+    import qa.answerer as answerer_module
+    from qa.answerer import make_reader
+    from qa.reader_span import ReaderUnavailable
+
+    broken = tmp_path / "reader"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json", encoding="utf-8")
+    monkeypatch.setattr(answerer_module, "SHIPPED_READER_DIR", broken)
+    with caplog.at_level("WARNING"):
+        reader = make_reader("auto", embedder)
+    assert reader.name == "sentence"
+    assert "cannot load reader model" in caplog.text and str(broken) in caplog.text
+    with pytest.raises(ReaderUnavailable, match="cannot load reader model"):
+        make_reader("span", embedder)  # asked for by name: an error, not a silent fallback
