@@ -88,6 +88,30 @@ def test_decoding_picks_the_peak_in_the_right_chunk_with_article_offsets(reader)
     assert 0.2 < r.confidence < 0.6  # about half the start probability went to beta
 
 
+def test_an_answer_read_in_two_overlapping_chunks_is_as_sure_as_read_once(reader):
+    text = ("The old mill burned down in the spring. The omega team rebuilt it within a year. "
+            "It reopened in the autumn with a new wheel.")
+    article = Article.from_text(text, title="Mill")
+    second = text.index("The omega")
+    first_end = text.index(" It reopened")
+    # Chunks overlap by the middle sentence, as the chunker's one-sentence overlap makes them.
+    overlapping = [Chunk(f"{article.id}:0", article.id, 0, first_end, text[:first_end]),
+                   Chunk(f"{article.id}:1", article.id, second, len(text), text[second:])]
+    distinct = [overlapping[0], Chunk(f"{article.id}:2", article.id, first_end + 1, len(text), text[first_end + 1:])]
+    hook = peak_logits(reader, starts={"omega": 8.0}, ends={"omega": 8.0})
+    try:
+        both = reader.read("Who rebuilt it?", [Hit(c, 1.0, r, "hybrid") for r, c in enumerate(overlapping, 1)],
+                           {article.id: article})
+        once = reader.read("Who rebuilt it?", [Hit(c, 1.0, r, "hybrid") for r, c in enumerate(distinct, 1)],
+                           {article.id: article})
+    finally:
+        hook.remove()
+    for r in (both, once):
+        assert r.answer == "omega" and r.start == text.index("omega")
+    # Without pooling, each copy of "omega" would hold about half the start and half the end probability.
+    assert both.confidence > 0.9 and abs(both.confidence - once.confidence) < 0.02
+
+
 def test_never_answers_from_the_question(reader):
     hits, articles = make_hits("A zebra was born at the city zoo last spring.")
     # The question holds the same word, with the same peak: only the chunk's copy may be chosen.
