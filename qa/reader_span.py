@@ -158,13 +158,17 @@ class SpanReader:
 
     def forward(self, windows: Windows) -> tuple[torch.Tensor, torch.Tensor]:
         starts, ends = [], []
-        n = len(windows.chunk_of_window)
+        n, length = windows.inputs["input_ids"].shape
         with torch.inference_mode():
             for s in range(0, n, self.config.batch_size):
-                batch = {k: v[s : s + self.config.batch_size].to(self.config.device) for k, v in windows.inputs.items()}
-                out = self.model(**batch)
-                starts.append(out.start_logits.float().cpu())
-                ends.append(out.end_logits.float().cpu())
+                batch = {k: v[s : s + self.config.batch_size] for k, v in windows.inputs.items()}
+                # windows are padded to the longest of all; a batch needs only its own longest (right padding)
+                right = "attention_mask" in batch and self.tokenizer.padding_side == "right"
+                used = int(batch["attention_mask"].sum(1).max()) if right else length
+                out = self.model(**{k: v[:, :used].to(self.config.device) for k, v in batch.items()})
+                pad = (0, length - used)
+                starts.append(torch.nn.functional.pad(out.start_logits.float().cpu(), pad, value=float("-inf")))
+                ends.append(torch.nn.functional.pad(out.end_logits.float().cpu(), pad, value=float("-inf")))
         return torch.cat(starts), torch.cat(ends)
 
     def _short_question(self, question: str) -> tuple[str, int]:
