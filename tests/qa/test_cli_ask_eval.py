@@ -11,8 +11,10 @@ import pytest
 
 from corpus.defaults import DEFAULT_GOLD
 from index.store import load_index
+from qa.answerer import SHIPPED_READER_DIR
 from qa.cli import main
 
+DEFAULT_READER = "span" if (SHIPPED_READER_DIR / "config.json").exists() else "sentence"
 QUESTION = "Who is the Chinese foreign ministry spokesman who criticized the China responsibility theory?"
 ANSWER_KEYS = {"question", "answer", "abstained", "confidence", "sentence", "answer_span", "citations", "mode", "latency_ms"}
 CITATION_KEYS = {"n", "article_id", "title", "source", "start", "end", "text", "score"}
@@ -78,7 +80,7 @@ def test_eval_gold_jsonl_writes_outputs_and_prints_metrics(capsys, default_index
     code, out, _ = run(capsys, "eval", str(DEFAULT_GOLD), "--index", str(default_index_dir), "--limit", "5", "--seed", "1", "--out", str(out_dir), "--json", "--quiet")
     assert code == 0
     metrics = json.loads(out)
-    assert metrics["questions"] == 5 and metrics["seed"] == 1 and metrics["reader"] == "sentence"
+    assert metrics["questions"] == 5 and metrics["seed"] == 1 and metrics["reader"] == DEFAULT_READER
     assert len((out_dir / "predictions.jsonl").read_text().splitlines()) == 5
     assert json.loads((out_dir / "metrics.json").read_text()) == metrics
     assert (out_dir / "report.md").exists()
