@@ -3,7 +3,7 @@
 Subcommands (run from the repository root with the project's venv):
     fit-sentence   fit the sentence reader's logistic weights on SQuAD v1.1 TRAIN (a seeded sample of articles)
     calibrate      sweep the abstention threshold over SQuAD v2.0 dev end to end and print the best one
-                   (for --reader span it is also written next to the model, in reader_calibration.json)
+                   (a span model is calibrated, and its threshold written, by bench/reader_report.py)
     eval           the benchmark evaluations (default gold set, SQuAD v1.1 dev, SQuAD v2.0 dev), as `qa eval`
     span-latency   the span reader (the shipped model, or --model): latency of reading the top-5 chunks of a
                    question, fp32 and int8 side by side, and the share spent tokenising, in the model, decoding
@@ -121,13 +121,6 @@ def cmd_calibrate(args) -> None:
     if args.out:
         write_outputs(calibrated, Path(args.out))
         print(f"wrote {args.out} (at the calibrated threshold)")
-    if args.reader == "span" and args.model and args.write:
-        from qa.reader_span import CALIBRATION_FILE
-
-        path = Path(args.model) / CALIBRATION_FILE
-        command = "bench/answers.py calibrate --reader span --model DIR --write" + (f" --limit {args.limit} --seed {args.seed}" if args.limit else "")
-        path.write_text(json.dumps({"abstain_threshold": c["best_threshold"], "criterion": c["criterion"], "data": V20_DEV.name, "command": command}, indent=2) + "\n")
-        print(f"wrote {path}")
 
 
 # -------------------------------------------------------------------------------------------------- eval
@@ -253,7 +246,6 @@ def main(argv: list[str] | None = None) -> None:
     sp = sub.add_parser("calibrate")
     sp.add_argument("--reader", choices=("sentence", "span"), default="sentence")
     sp.add_argument("--model")
-    sp.add_argument("--write", action="store_true", help="span: write the threshold next to the model")
     sp.add_argument("--limit", type=int)
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--out", help="also write the eval outputs here")

@@ -4,9 +4,11 @@ Steps, in this order (outputs under --out, default bench/results/reader/):
   squad11-reader-only       SQuAD v1.1 dev, every question read from its gold paragraph alone (no abstention:
                             v1.1 has no unanswerable questions), as `qa eval --reader-only --threshold 0`
   squad11-reader-only-int8  the same with the linear layers in int8
-  squad2-calibrate          SQuAD v2.0 dev end to end (hybrid retrieval, k=5): the abstention threshold that
-                            maximises F1 is written to MODEL/reader_calibration.json; EM/F1 at that threshold
-                            in-sample, and 2-fold cross-fitted (each half scored with the other half's threshold)
+  squad2-calibrate          SQuAD v2.0 dev end to end (hybrid retrieval, k=5), one run: for each confidence the
+                            reader gives (qa.reader_span.CONFIDENCES) the threshold that maximises F1, scored
+                            in-sample and 2-fold cross-fitted (each half with the other half's threshold); the
+                            confidence with the better cross-fitted F1 and its threshold (fitted on all) are
+                            written to MODEL/reader_calibration.json
   squad11-end-to-end        SQuAD v1.1 dev end to end over its 48 articles (hybrid, k=5), with the calibrated
                             threshold, and without abstention
   gold                      the default gold questions (corpus/gold/default.jsonl), calibrated threshold
@@ -35,12 +37,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.answers import V11_DEV, V20_DEV, _index_for_default, measure_span_latency  # noqa: E402
+from bench.answers import V11_DEV, V20_DEV, _index_for_default, fit_logistic, measure_span_latency  # noqa: E402
 from corpus.defaults import DEFAULT_GOLD  # noqa: E402
 from qa.answerer import SHIPPED_READER_DIR  # noqa: E402
 from qa.evaluate import EvalConfig, EvalRun, apply_threshold, run_eval, summarize, write_outputs  # noqa: E402
 from qa.metrics import best_threshold  # noqa: E402
-from qa.reader_span import CALIBRATION_FILE  # noqa: E402
+from qa.reader_span import CALIBRATION_FILE, CONFIDENCES  # noqa: E402
 
 STEPS = ("squad11-reader-only", "squad11-reader-only-int8", "squad2-calibrate", "squad11-end-to-end", "gold",
          "latency")
@@ -88,6 +90,27 @@ def scores(m: dict) -> dict:
     }
 
 
+def with_confidence(run: EvalRun, signal: str) -> EvalRun:
+    """The run as if the reader's confidence had been ``signal`` (one of the candidate's ``signals``)."""
+    outcomes = [replace(o, answered=replace(o.answered, candidate=replace(
+        o.answered.candidate, confidence=o.answered.candidate.signals.get(signal, 0.0)))) for o in run.outcomes]
+    return apply_threshold(replace(run, outcomes=outcomes), run.threshold)
+
+
+def platt_scaled_null_gap(run: EvalRun) -> tuple[EvalRun, float, float]:
+    """Fit p(answer right) = sigmoid(a * gap + b) on the run (right: answerable and candidate F1 >= 0.5) and give
+    every candidate that as its "null_gap" signal. A monotone map: it changes no abstention decision at the
+    matching threshold, only makes the confidence shown a probability."""
+    gaps = np.array([o.answered.candidate.signals.get("null_gap_logit", 0.0) for o in run.outcomes])
+    right = np.array([float(o.gold.answerable and o.candidate_credit["f1"] >= 0.5) for o in run.outcomes])
+    (a,), b = fit_logistic(gaps[:, None], right)
+    outcomes = []
+    for o, g in zip(run.outcomes, gaps):
+        signals = {**o.answered.candidate.signals, "null_gap": float(1 / (1 + np.exp(-np.clip(a * g + b, -50, 50))))}
+        outcomes.append(replace(o, answered=replace(o.answered, candidate=replace(o.answered.candidate, signals=signals))))
+    return replace(run, outcomes=outcomes), float(a), float(b)
+
+
 def cross_fitted(run: EvalRun, seed: int = 0) -> EvalRun:
     """Each half of the questions scored with the threshold fitted on the other half: an estimate of the
     calibrated reader on questions its threshold never saw."""
@@ -123,8 +146,9 @@ def run_steps(args) -> dict:
             settings = {"repeat": args.repeat, "threads": args.latency_threads}
         else:
             settings = {"int8": e2e_int8, "limit": None if step == "gold" else args.e2e_limit, "seed": args.seed}
-        if step in ("squad11-end-to-end", "gold"):  # scored at the calibrated threshold: redo when it changes
+        if step in ("squad11-end-to-end", "gold"):  # scored at the calibration: redo when it changes
             settings["threshold"] = calibrated_threshold(model)
+            settings["confidence"] = calibrated_confidence(model)
         record = done(out, digest, settings)
         if record and not args.force:
             print(f"== {step}: done before ({out / STEP_FILE})")
@@ -142,18 +166,31 @@ def run_steps(args) -> dict:
             config = EvalConfig(reader="span", model=str(model), int8=e2e_int8, limit=settings["limit"],
                                 seed=args.seed, progress=not args.quiet)
             run = run_eval(V20_DEV, config, index_dir=index_dir)
-            threshold = run.metrics["calibration"]["best_threshold"]
+            run, scale, shift = platt_scaled_null_gap(run)
+            by_signal = {}
+            for signal in CONFIDENCES:
+                signal_run = with_confidence(run, signal)
+                threshold = signal_run.metrics["calibration"]["best_threshold"]
+                calibrated = apply_threshold(signal_run, threshold)
+                by_signal[signal] = {"run": calibrated, "threshold": threshold,
+                                     "figures": {"in_sample": scores(calibrated.metrics),
+                                                 "cross_fitted": scores(cross_fitted(signal_run).metrics)}}
+            chosen = max(CONFIDENCES, key=lambda s: by_signal[s]["figures"]["cross_fitted"]["f1"])
+            threshold = by_signal[chosen]["threshold"]
             (model / CALIBRATION_FILE).write_text(json.dumps({
-                "abstain_threshold": threshold, "criterion": "f1", "data": V20_DEV.name,
+                "confidence": chosen, "abstain_threshold": threshold, "null_gap_scale": scale, "null_gap_shift": shift,
+                "criterion": "f1", "data": V20_DEV.name,
                 "questions": len(run.outcomes), "mode": "hybrid", "k": config.k, "int8": e2e_int8,
+                "cross_fitted_f1": {s: by_signal[s]["figures"]["cross_fitted"]["f1"] for s in CONFIDENCES},
                 "command": "bench/reader_report.py --steps squad2-calibrate"
                            + (f" --e2e-limit {settings['limit']} --seed {args.seed}" if settings["limit"] else ""),
             }, indent=2) + "\n")
-            calibrated = apply_threshold(run, threshold)
-            write_outputs(calibrated, out)
-            figures = {"in_sample": scores(calibrated.metrics), "cross_fitted": scores(cross_fitted(run).metrics),
-                       "no_abstention": scores(apply_threshold(run, 0.0).metrics)}
-            print(f"   threshold {threshold:.4f} written to {model / CALIBRATION_FILE}")
+            write_outputs(by_signal[chosen]["run"], out)
+            figures = {"chosen": chosen, **by_signal[chosen]["figures"],
+                       "no_abstention": scores(apply_threshold(run, 0.0).metrics),
+                       "by_confidence": {s: {"threshold": by_signal[s]["threshold"], **by_signal[s]["figures"]}
+                                         for s in CONFIDENCES}}
+            print(f"   confidence {chosen}, threshold {threshold:.4f} written to {model / CALIBRATION_FILE}")
         elif step in ("squad11-end-to-end", "gold"):
             gold = V11_DEV if step == "squad11-end-to-end" else DEFAULT_GOLD
             config = EvalConfig(reader="span", model=str(model), int8=e2e_int8, limit=settings["limit"],
@@ -172,7 +209,12 @@ def run_steps(args) -> dict:
 
 def calibrated_threshold(model: Path) -> float | None:
     path = model / CALIBRATION_FILE
-    return json.loads(path.read_text())["abstain_threshold"] if path.exists() else None
+    return json.loads(path.read_text()).get("abstain_threshold") if path.exists() else None
+
+
+def calibrated_confidence(model: Path) -> str:
+    path = model / CALIBRATION_FILE
+    return (json.loads(path.read_text()).get("confidence") if path.exists() else None) or "joint"
 
 
 def summary(records: dict, model: Path) -> str:
@@ -197,11 +239,15 @@ def summary(records: dict, model: Path) -> str:
             f"abstained on {c['abstained']:,} (all are answerable)" if c.get("abstained") is not None else "")
     if "squad2-calibrate" in records:
         r = records["squad2-calibrate"]
-        for label, key in (("threshold cross-fitted on halves", "cross_fitted"), ("threshold fitted on it", "in_sample"),
-                           ("no abstention", "no_abstention")):
-            s = r["figures"][key]
+        fig = r["figures"]
+        rows_v2 = [(f"{c} confidence, {label}", fig["by_confidence"][c][key]) for c in fig["by_confidence"]
+                   for label, key in (("threshold cross-fitted on halves", "cross_fitted"),
+                                      ("threshold fitted on it", "in_sample"))]
+        for label, s in [*rows_v2, ("no abstention", fig["no_abstention"])]:
             extra = (f"abstention P {f(s['abstain_precision'])} / R {f(s['abstain_recall'])}"
                      if s["abstain_precision"] is not None else "")
+            if label.startswith(fig["chosen"] + " "):
+                extra = (extra + "; chosen").lstrip("; ")
             row(f"SQuAD v2.0 dev end to end, hybrid k=5{int8_note(r)}, {label}", s, extra)
     if "gold" in records:
         r = records["gold"]
@@ -209,7 +255,7 @@ def summary(records: dict, model: Path) -> str:
         row(f"default news gold set, hybrid k=5{int8_note(r)}, calibrated threshold", s,
             f"abstention P {f(s['abstain_precision'])} / R {f(s['abstain_recall'])}")
     lines = [
-        f"Model weights digest `{weights_digest(model)}`; threshold "
+        f"Model weights digest `{weights_digest(model)}`; confidence {calibrated_confidence(model)}, threshold "
         f"{f(calibrated_threshold(model), 4) if calibrated_threshold(model) is not None else 'not calibrated'}. "
         "Produced by `bench/reader_report.py`.",
         "",

@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from corpus import Article
@@ -26,7 +26,8 @@ class ReaderResult:
     """The reader's best candidate: ``articles[article_id].text[start:end] == answer``.
 
     ``hit_rank`` is the rank of the retrieved chunk it was read from; ``answer`` is None when there was
-    nothing to read (no hits), and then ``confidence`` is 0.
+    nothing to read (no hits), and then ``confidence`` is 0. ``signals``: other confidences the reader can give
+    for the same candidate (by name), so a calibration can compare them on one run.
     """
 
     answer: str | None
@@ -35,6 +36,7 @@ class ReaderResult:
     end: int
     confidence: float
     hit_rank: int | None = None
+    signals: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def nothing(cls) -> "ReaderResult":

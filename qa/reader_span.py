@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,8 +37,13 @@ from corpus import Article
 from qa.reader import ReaderResult
 from qa.types import Hit
 
-# Written next to a model by `bench/answers.py calibrate --reader span --model DIR`: its abstention threshold.
+# Written next to a model by `bench/reader_report.py`: the abstention threshold and the confidence it applies to.
 CALIBRATION_FILE = "reader_calibration.json"
+# "joint": p(start) * p(end) of the answer, each one softmax over every passage token of every window read;
+# "null_gap": sigmoid(scale * gap + shift), gap = start + end logit of the answer - start + end logit of [CLS] in
+# its window: how much more the model believes in this span than in "no answer in this window" (the SQuAD 2.0
+# null-score difference); scale and shift come from the calibration file (Platt scaling), else 1 and 0.
+CONFIDENCES = ("joint", "null_gap")
 
 
 class ReaderUnavailable(RuntimeError):
@@ -53,6 +59,7 @@ class SpanReaderConfig:
     batch_size: int = 16
     device: str = "cpu"
     int8: bool = False  # dynamic int8 quantisation of the linear layers (CPU only)
+    confidence: str | None = None  # one of CONFIDENCES; None: the model's calibration file says, else "joint"
 
 
 @dataclass
@@ -104,7 +111,16 @@ class SpanReader:
             self.model = quantize_linear_int8(self.model)
         accepted = inspect.signature(self.model.forward).parameters
         self._input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in accepted]
-        self.abstain_threshold = abstain_threshold if abstain_threshold is not None else _stored_threshold(model)
+        stored = _stored_calibration(model)
+        self.confidence = config.confidence or stored.get("confidence") or "joint"
+        if self.confidence not in CONFIDENCES:
+            raise ReaderUnavailable(f"unknown confidence {self.confidence!r} for {self.model_path!r}: "
+                                    f"choose one of {', '.join(CONFIDENCES)}")
+        if abstain_threshold is None and stored.get("confidence", "joint") == self.confidence:
+            abstain_threshold = _as_float(stored.get("abstain_threshold"))
+        self.abstain_threshold = abstain_threshold  # a threshold calibrated for another confidence does not apply
+        self.null_gap_scale = _as_float(stored.get("null_gap_scale")) or 1.0
+        self.null_gap_shift = _as_float(stored.get("null_gap_shift")) or 0.0
         self.timings = SpanTimings()
 
     def read(self, question: str, hits: list[Hit], articles: Mapping[str, Article]) -> ReaderResult:
@@ -131,7 +147,13 @@ class SpanReader:
         start = hit.chunk.start + int(offsets[choice.start_token, 0])
         end = hit.chunk.start + int(offsets[choice.end_token, 1])
         article = articles[hit.chunk.article_id]
-        return ReaderResult(article.text[start:end], article.id, start, end, choice.probability, hit.rank)
+        span_logit = start_logits[choice.window, choice.start_token] + end_logits[choice.window, choice.end_token]
+        null_logit = start_logits[choice.window, 0] + end_logits[choice.window, 0]  # [CLS] opens every window
+        gap = float(span_logit - null_logit)
+        signals = {"joint": choice.probability, "null_gap_logit": gap,
+                   "null_gap": 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, self.null_gap_scale * gap + self.null_gap_shift))))}
+        return ReaderResult(article.text[start:end], article.id, start, end, signals[self.confidence], hit.rank,
+                            signals)
 
     def tokenize(self, question: str, texts: list[str]) -> Windows:
         question, q_len = self._short_question(question)
@@ -256,9 +278,17 @@ def decode_best_span(
     return SpanChoice(window, start, end, probability)
 
 
-def _stored_threshold(model: str | Path) -> float | None:
-    path = Path(model) / CALIBRATION_FILE
+def _stored_calibration(model: str | Path) -> dict:
+    """The model's calibration file, or {} when there is none (or it cannot be read)."""
     try:
-        return float(json.loads(path.read_text(encoding="utf-8"))["abstain_threshold"])
-    except (OSError, ValueError, KeyError, TypeError):
+        stored = json.loads((Path(model) / CALIBRATION_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def _as_float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
         return None

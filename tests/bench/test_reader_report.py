@@ -4,6 +4,7 @@ the cross-fitted threshold estimate. Run on the default gold set with a tiny ran
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -76,6 +77,35 @@ def test_cross_fitted_run_scores_each_half_with_one_threshold(tiny_span_model, i
     m = crossed.metrics
     assert m["questions"] == 55 and m["abstention"]["unanswerable"] == 8
     assert 0 <= m["f1"] <= 1
+
+
+def test_with_confidence_rescores_the_run_with_another_signal(tiny_span_model, index_copy):
+    run = run_eval(DEFAULT_GOLD, EvalConfig(reader="span", model=str(tiny_span_model), progress=False),
+                   index_dir=index_copy)
+    assert all(set(o.answered.candidate.signals) == {"joint", "null_gap", "null_gap_logit"} for o in run.outcomes)
+    gap = rr.with_confidence(run, "null_gap")
+    assert [o.answered.candidate.confidence for o in gap.outcomes] == [
+        o.answered.candidate.signals["null_gap"] for o in run.outcomes]
+    assert [o.answered.answer.confidence for o in gap.outcomes] == [
+        min(1.0, o.answered.candidate.signals["null_gap"]) for o in run.outcomes]
+    # the calibration of the re-scored run is the one of its own confidences
+    assert gap.metrics["calibration"]["best_threshold"] == rr.best_threshold(
+        [o.answered.candidate.signals["null_gap"] for o in run.outcomes],
+        [o.candidate_credit["f1"] for o in run.outcomes],
+        [o.gold.answerable for o in run.outcomes]).threshold
+
+
+def test_platt_scaling_makes_null_gap_a_probability_without_changing_its_order(tiny_span_model, index_copy):
+    run = run_eval(DEFAULT_GOLD, EvalConfig(reader="span", model=str(tiny_span_model), progress=False),
+                   index_dir=index_copy)
+    scaled, a, b = rr.platt_scaled_null_gap(run)
+    gaps = [o.answered.candidate.signals["null_gap_logit"] for o in run.outcomes]
+    probs = [o.answered.candidate.signals["null_gap"] for o in scaled.outcomes]
+    assert all(0 < p < 1 for p in probs)
+    assert probs == pytest.approx([1 / (1 + math.exp(-(a * g + b))) for g in gaps])
+    right = [o.gold.answerable and o.candidate_credit["f1"] >= 0.5 for o in run.outcomes]
+    # fitted to the share of right answers: the mean probability matches it (logistic regression's property)
+    assert sum(probs) / len(probs) == pytest.approx(sum(right) / len(right), abs=0.02)
 
 
 def test_missing_model_is_a_clear_error(tmp_path):

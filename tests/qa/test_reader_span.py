@@ -205,6 +205,51 @@ def test_threshold_comes_from_the_calibration_file(tmp_path):
     assert SpanReader(model).abstain_threshold == 0.42
 
 
+def test_calibration_file_chooses_the_confidence_its_threshold_belongs_to(tmp_path):
+    model = build_tiny_span_model(tmp_path / "m")
+    (model / CALIBRATION_FILE).write_text('{"abstain_threshold": 0.7, "confidence": "null_gap"}')
+    reader = SpanReader(model)
+    assert (reader.confidence, reader.abstain_threshold) == ("null_gap", 0.7)
+    other = SpanReader(model, SpanReaderConfig(confidence="joint"))
+    assert (other.confidence, other.abstain_threshold) == ("joint", None)  # that threshold is not for "joint"
+    with pytest.raises(ReaderUnavailable, match="unknown confidence"):
+        SpanReader(model, SpanReaderConfig(confidence="vibes"))
+
+
+def test_null_gap_confidence_falls_when_the_model_prefers_no_answer(reader):
+    hits, articles = make_hits("The omega team rebuilt the old mill within a year.")
+    sure = peak_logits(reader, starts={"omega": 8.0}, ends={"omega": 8.0})
+    try:
+        r = reader.read("Who rebuilt the mill?", hits, articles)
+    finally:
+        sure.remove()
+    assert r.answer == "omega" and r.signals["joint"] > 0.9 and r.signals["null_gap"] > 0.99
+    assert r.confidence == r.signals["joint"]  # the default confidence
+    # The same span, but [CLS] ("no answer in this window") scores higher: only null_gap notices.
+    doubtful = peak_logits(reader, starts={"omega": 8.0, "[CLS]": 12.0}, ends={"omega": 8.0, "[CLS]": 12.0})
+    try:
+        r = reader.read("Who rebuilt the mill?", hits, articles)
+    finally:
+        doubtful.remove()
+    assert r.answer == "omega" and r.signals["joint"] > 0.9
+    assert r.signals["null_gap"] == pytest.approx(1 / (1 + math.exp(8.0)), rel=1e-3)  # sigmoid(16 - 24)
+
+
+def test_null_gap_is_platt_scaled_as_the_calibration_file_says(tmp_path):
+    model = build_tiny_span_model(tmp_path / "m")
+    (model / CALIBRATION_FILE).write_text(
+        '{"confidence": "null_gap", "abstain_threshold": 0.5, "null_gap_scale": 0.25, "null_gap_shift": -1.0}')
+    reader = SpanReader(model)
+    hits, articles = make_hits("The omega team rebuilt the old mill within a year.")
+    hook = peak_logits(reader, starts={"omega": 8.0}, ends={"omega": 8.0})  # [CLS] logits 0: gap 16
+    try:
+        r = reader.read("Who rebuilt the mill?", hits, articles)
+    finally:
+        hook.remove()
+    assert r.signals["null_gap_logit"] == pytest.approx(16.0)
+    assert r.confidence == r.signals["null_gap"] == pytest.approx(1 / (1 + math.exp(-(0.25 * 16 - 1))))
+
+
 def test_int8_reader_quantises_the_linear_layers_and_still_reads_verbatim(tiny_span_model):
     fp32 = SpanReader(tiny_span_model)
     int8 = SpanReader(tiny_span_model, SpanReaderConfig(int8=True))
