@@ -34,7 +34,8 @@ def make_hits(*texts: str) -> tuple[list[Hit], dict[str, Article]]:
 
 
 def peak_logits(reader: SpanReader, starts: dict[str, float], ends: dict[str, float]):
-    """Make the model's start/end logits 0 everywhere except on the tokens of the given words."""
+    """Make the model's start/end logits 0 everywhere except on the tokens of the given words (a hook handle:
+    use it in a ``with`` block, which removes it)."""
     vocab = reader.tokenizer.get_vocab()
 
     def hook(module, args, kwargs, output):
@@ -76,11 +77,8 @@ def test_decoding_picks_the_peak_in_the_right_chunk_with_article_offsets(reader)
     # Chunk 1: a lone, lower peak (alpha, 6). Chunk 3: a higher peak (omega, 8) whose start shares its window with
     # another start peak (beta, 8, which no end follows). Per-window softmaxes would prefer alpha (about 0.95
     # against 0.5); one softmax over all windows ranks omega first, as its logits say.
-    hook = peak_logits(reader, starts={"alpha": 6.0, "omega": 8.0, "beta": 8.0}, ends={"alpha": 6.0, "omega": 8.0})
-    try:
+    with peak_logits(reader, starts={"alpha": 6.0, "omega": 8.0, "beta": 8.0}, ends={"alpha": 6.0, "omega": 8.0}):
         r = reader.read("What was reached?", hits, articles)
-    finally:
-        hook.remove()
     assert r.answer == "omega" and r.hit_rank == 3
     third = hits[2].chunk
     assert (r.article_id, r.start) == (third.article_id, third.start + third.text.index("omega"))
@@ -98,14 +96,11 @@ def test_an_answer_read_in_two_overlapping_chunks_is_as_sure_as_read_once(reader
     overlapping = [Chunk(f"{article.id}:0", article.id, 0, first_end, text[:first_end]),
                    Chunk(f"{article.id}:1", article.id, second, len(text), text[second:])]
     distinct = [overlapping[0], Chunk(f"{article.id}:2", article.id, first_end + 1, len(text), text[first_end + 1:])]
-    hook = peak_logits(reader, starts={"omega": 8.0}, ends={"omega": 8.0})
-    try:
+    with peak_logits(reader, starts={"omega": 8.0}, ends={"omega": 8.0}):
         both = reader.read("Who rebuilt it?", [Hit(c, 1.0, r, "hybrid") for r, c in enumerate(overlapping, 1)],
                            {article.id: article})
         once = reader.read("Who rebuilt it?", [Hit(c, 1.0, r, "hybrid") for r, c in enumerate(distinct, 1)],
                            {article.id: article})
-    finally:
-        hook.remove()
     for r in (both, once):
         assert r.answer == "omega" and r.start == text.index("omega")
     # Without pooling, each copy of "omega" would hold about half the start and half the end probability.
@@ -115,11 +110,8 @@ def test_an_answer_read_in_two_overlapping_chunks_is_as_sure_as_read_once(reader
 def test_never_answers_from_the_question(reader):
     hits, articles = make_hits("A zebra was born at the city zoo last spring.")
     # The question holds the same word, with the same peak: only the chunk's copy may be chosen.
-    hook = peak_logits(reader, starts={"zebra": 8.0}, ends={"zebra": 8.0})
-    try:
+    with peak_logits(reader, starts={"zebra": 8.0}, ends={"zebra": 8.0}):
         r = reader.read("zebra zebra zebra: where was the zebra born?", hits, articles)
-    finally:
-        hook.remove()
     chunk = hits[0].chunk
     assert r.answer == "zebra" and r.start == chunk.start + chunk.text.index("zebra")
 
@@ -129,11 +121,8 @@ def test_answer_length_is_capped(tiny_span_model):
     hits, articles = make_hits(f"The alpha {filler} omega ends here.")
     for limit in (10, 60):
         reader = SpanReader(tiny_span_model, SpanReaderConfig(max_answer_tokens=limit))
-        hook = peak_logits(reader, starts={"alpha": 6.0}, ends={"omega": 6.0})
-        try:
+        with peak_logits(reader, starts={"alpha": 6.0}, ends={"omega": 6.0}):
             r = reader.read("What is it?", hits, articles)
-        finally:
-            hook.remove()
         n_tokens = len(reader.tokenizer.tokenize(r.answer))
         if limit == 10:  # alpha..omega is 42 tokens: too long, so a shorter span wins
             assert n_tokens <= 10 and r.answer != f"alpha {filler} omega"
@@ -148,11 +137,8 @@ def test_long_chunk_is_read_in_strided_windows(tiny_span_model):
     hits, articles = make_hits(" ".join(words) + ".")
     windows = reader.tokenize("Which animal?", [hits[0].chunk.text])
     assert len(windows.chunk_of_window) > 5 and set(windows.chunk_of_window) == {0}
-    hook = peak_logits(reader, starts={"gi": 7.0}, ends={"##fe": 7.0})
-    try:
+    with peak_logits(reader, starts={"gi": 7.0}, ends={"##fe": 7.0}):
         r = reader.read("Which animal?", hits, articles)
-    finally:
-        hook.remove()
     assert r.answer == "giraffe"
     assert articles[r.article_id].text[r.start : r.end] == "giraffe"
     # Windows overlap (stride): every token of the chunk is context in at least one window.
@@ -218,19 +204,13 @@ def test_calibration_file_chooses_the_confidence_its_threshold_belongs_to(tmp_pa
 
 def test_null_gap_confidence_falls_when_the_model_prefers_no_answer(reader):
     hits, articles = make_hits("The omega team rebuilt the old mill within a year.")
-    sure = peak_logits(reader, starts={"omega": 8.0}, ends={"omega": 8.0})
-    try:
+    with peak_logits(reader, starts={"omega": 8.0}, ends={"omega": 8.0}):
         r = reader.read("Who rebuilt the mill?", hits, articles)
-    finally:
-        sure.remove()
     assert r.answer == "omega" and r.signals["joint"] > 0.9 and r.signals["null_gap"] > 0.99
     assert r.confidence == r.signals["joint"]  # the default confidence
     # The same span, but [CLS] ("no answer in this window") scores higher: only null_gap notices.
-    doubtful = peak_logits(reader, starts={"omega": 8.0, "[CLS]": 12.0}, ends={"omega": 8.0, "[CLS]": 12.0})
-    try:
+    with peak_logits(reader, starts={"omega": 8.0, "[CLS]": 12.0}, ends={"omega": 8.0, "[CLS]": 12.0}):
         r = reader.read("Who rebuilt the mill?", hits, articles)
-    finally:
-        doubtful.remove()
     assert r.answer == "omega" and r.signals["joint"] > 0.9
     assert r.signals["null_gap"] == pytest.approx(1 / (1 + math.exp(8.0)), rel=1e-3)  # sigmoid(16 - 24)
 
@@ -241,11 +221,8 @@ def test_null_gap_is_platt_scaled_as_the_calibration_file_says(tmp_path):
         '{"confidence": "null_gap", "abstain_threshold": 0.5, "null_gap_scale": 0.25, "null_gap_shift": -1.0}')
     reader = SpanReader(model)
     hits, articles = make_hits("The omega team rebuilt the old mill within a year.")
-    hook = peak_logits(reader, starts={"omega": 8.0}, ends={"omega": 8.0})  # [CLS] logits 0: gap 16
-    try:
+    with peak_logits(reader, starts={"omega": 8.0}, ends={"omega": 8.0}):  # [CLS] logits 0: gap 16
         r = reader.read("Who rebuilt the mill?", hits, articles)
-    finally:
-        hook.remove()
     assert r.signals["null_gap_logit"] == pytest.approx(16.0)
     assert r.confidence == r.signals["null_gap"] == pytest.approx(1 / (1 + math.exp(-(0.25 * 16 - 1))))
 
