@@ -682,7 +682,7 @@ class Trainer:
         model.to(device)
         self.params = [p for p in model.parameters() if p.requires_grad]
         # the compiled wrapper shares the parameters; checkpoints save the plain model's state_dict
-        self.forward = torch.compile(model, dynamic=True) if getattr(args, "compile", False) else model
+        self.forward = torch.compile(model, dynamic=True) if args.compile else model
         self.optimizer = torch.optim.AdamW(param_groups(model, settings.weight_decay), lr=settings.lr)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, linear_schedule(self.total, settings.warmup))
         self.epoch = self.step_in_epoch = self.global_step = 0

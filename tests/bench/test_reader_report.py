@@ -55,6 +55,14 @@ def test_gold_step_is_saved_skipped_and_redone_for_new_weights(tiny_span_model, 
     assert json.loads((out / "gold" / rr.STEP_FILE).read_text())["digest"] == rr.weights_digest(tiny_span_model)
 
 
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, default_index_dir):
+    """The default gold set read by a tiny random span model (shared: the tests below only re-score it)."""
+    model = build_tiny_span_model(tmp_path_factory.mktemp("gold-run") / "model")
+    return run_eval(DEFAULT_GOLD, EvalConfig(reader="span", model=str(model), progress=False),
+                    index_dir=default_index_dir)
+
+
 def test_card_without_markers_is_left_alone(tmp_path):
     card = tmp_path / "MODEL_CARD.md"
     card.write_text("# no markers\n")
@@ -63,9 +71,7 @@ def test_card_without_markers_is_left_alone(tmp_path):
     assert not rr.write_into_card(tmp_path / "missing.md", "table\n")
 
 
-def test_cross_fitted_run_scores_each_half_with_one_threshold(tiny_span_model, index_copy):
-    run = run_eval(DEFAULT_GOLD, EvalConfig(reader="span", model=str(tiny_span_model), progress=False),
-                   index_dir=index_copy)
+def test_cross_fitted_run_scores_each_half_with_one_threshold(run):
     crossed = rr.cross_fitted(run, seed=0)
     assert sorted(o.gold.id for o in crossed.outcomes) == sorted(o.gold.id for o in run.outcomes)
     half = len(run.outcomes) // 2
@@ -79,9 +85,7 @@ def test_cross_fitted_run_scores_each_half_with_one_threshold(tiny_span_model, i
     assert 0 <= m["f1"] <= 1
 
 
-def test_with_confidence_rescores_the_run_with_another_signal(tiny_span_model, index_copy):
-    run = run_eval(DEFAULT_GOLD, EvalConfig(reader="span", model=str(tiny_span_model), progress=False),
-                   index_dir=index_copy)
+def test_with_confidence_rescores_the_run_with_another_signal(run):
     assert all(set(o.answered.candidate.signals) == {"joint", "null_gap", "null_gap_logit"} for o in run.outcomes)
     gap = rr.with_confidence(run, "null_gap")
     assert [o.answered.candidate.confidence for o in gap.outcomes] == [
@@ -95,9 +99,7 @@ def test_with_confidence_rescores_the_run_with_another_signal(tiny_span_model, i
         [o.gold.answerable for o in run.outcomes]).threshold
 
 
-def test_platt_scaling_makes_null_gap_a_probability_without_changing_its_order(tiny_span_model, index_copy):
-    run = run_eval(DEFAULT_GOLD, EvalConfig(reader="span", model=str(tiny_span_model), progress=False),
-                   index_dir=index_copy)
+def test_platt_scaling_makes_null_gap_a_probability_without_changing_its_order(run):
     scaled, a, b = rr.platt_scaled_null_gap(run)
     gaps = [o.answered.candidate.signals["null_gap_logit"] for o in run.outcomes]
     probs = [o.answered.candidate.signals["null_gap"] for o in scaled.outcomes]
