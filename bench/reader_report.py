@@ -42,7 +42,7 @@ from corpus.defaults import DEFAULT_GOLD  # noqa: E402
 from qa.answerer import SHIPPED_READER_DIR  # noqa: E402
 from qa.evaluate import EvalConfig, EvalRun, apply_threshold, run_eval, summarize, write_outputs  # noqa: E402
 from qa.metrics import best_threshold  # noqa: E402
-from qa.reader_span import CALIBRATION_FILE, CONFIDENCES  # noqa: E402
+from qa.reader_span import CALIBRATION_FILE, CONFIDENCES, null_gap_probability  # noqa: E402
 
 STEPS = ("squad11-reader-only", "squad11-reader-only-int8", "squad2-calibrate", "squad11-end-to-end", "gold",
          "latency")
@@ -106,7 +106,7 @@ def platt_scaled_null_gap(run: EvalRun) -> tuple[EvalRun, float, float]:
     (a,), b = fit_logistic(gaps[:, None], right)
     outcomes = []
     for o, g in zip(run.outcomes, gaps):
-        signals = {**o.answered.candidate.signals, "null_gap": float(1 / (1 + np.exp(-np.clip(a * g + b, -50, 50))))}
+        signals = {**o.answered.candidate.signals, "null_gap": null_gap_probability(float(g), float(a), float(b))}
         outcomes.append(replace(o, answered=replace(o.answered, candidate=replace(o.answered.candidate, signals=signals))))
     return replace(run, outcomes=outcomes), float(a), float(b)
 

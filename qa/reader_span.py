@@ -151,7 +151,7 @@ class SpanReader:
         null_logit = start_logits[choice.window, 0] + end_logits[choice.window, 0]  # [CLS] opens every window
         gap = float(span_logit - null_logit)
         signals = {"joint": choice.probability, "null_gap_logit": gap,
-                   "null_gap": 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, self.null_gap_scale * gap + self.null_gap_shift))))}
+                   "null_gap": null_gap_probability(gap, self.null_gap_scale, self.null_gap_shift)}
         return ReaderResult(article.text[start:end], article.id, start, end, signals[self.confidence], hit.rank,
                             signals)
 
@@ -200,6 +200,11 @@ class SpanReader:
         if len(enc["input_ids"]) <= limit:
             return question, len(enc["input_ids"])
         return question[: enc["offset_mapping"][limit - 1][1]], limit
+
+
+def null_gap_probability(gap: float, scale: float = 1.0, shift: float = 0.0) -> float:
+    """The "null_gap" confidence: sigmoid(scale * gap + shift), clamped so ``exp`` cannot overflow."""
+    return 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, scale * gap + shift))))
 
 
 def quantize_linear_int8(model: torch.nn.Module) -> torch.nn.Module:
