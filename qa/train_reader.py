@@ -963,6 +963,7 @@ the start and the end of the answer; the answer is always a span of the passage.
 | optimiser | AdamW, lr {lr}, weight decay {weight_decay} (not on biases and LayerNorm), gradient clipping {grad_clip} |
 | schedule | linear warm-up over {warmup} of the steps, then linear decay to 0 |
 | precision | {precision} |
+| dropout | {dropout} (hidden and attention) |
 | word embeddings | {embeddings} |
 | seed | {seed} |
 | training time | {train_hours:.2f} h (device of the last run: {device}) |
@@ -980,7 +981,9 @@ between the markers below by `.venv/bin/python bench/reader_report.py`.
 _not measured yet: run `bench/reader_report.py`_
 <!-- results:end -->
 
-Decoding: best start <= end within 30 tokens, passage tokens only, one softmax over all windows of a question.
+Decoding (`qa/reader_span.py`): passage tokens only, one softmax over all windows of all retrieved chunks of a
+question, the probabilities of the copies of one article token in overlapping chunks pooled, best start <= end
+within 30 tokens.
 
 ## Licence
 - Base model all-MiniLM-L6-v2: Apache-2.0.
@@ -991,7 +994,7 @@ Decoding: best start <= end within 30 tokens, passage tokens only, one softmax o
 ## Limitations
 - Trained on Wikipedia paragraphs, used on news articles: expect lower accuracy on news than on SQuAD dev.
 - SQuAD v1.1 has no unanswerable questions: the model always proposes a span; abstaining is the job of the
-  calibrated threshold of the reader (`reader_calibration.json`, written by `bench/answers.py calibrate`).
+  calibrated threshold of the reader (`reader_calibration.json`, written by `bench/reader_report.py`).
 - English only; the vocabulary is uncased.
 """
 
