@@ -47,8 +47,8 @@ def test_upload_is_indexed_incrementally_and_answerable_at_once(service, tmp_pat
     assert len(new.index.chunks) > old_chunks
     assert (service.uploads_dir / "zorblatt.txt").exists()
     assert not (tmp_path.parent / "zorblatt.txt").exists()
-    reply = service.ask("Who opened the new harbour of Zorblatt?")
-    assert not reply.answer.abstained and "Elspeth Quarrington" in reply.answer.answer
+    reply = service.ask("How much did the Zorblatt harbour cost?")
+    assert not reply.answer.abstained and reply.answer.answer == "40 million euros"
     assert any("Zorblatt" in row.title for row in service.article_rows())
     # the index on disk is current: a restart would open it as it is
     reopened = open_index(service.index_dir, IndexConfig())
