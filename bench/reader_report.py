@@ -5,14 +5,20 @@ Steps, in this order (outputs under --out, default bench/results/reader/):
                             v1.1 has no unanswerable questions), as `qa eval --reader-only --threshold 0`
   squad11-reader-only-int8  the same with the linear layers in int8
   squad2-calibrate          SQuAD v2.0 dev end to end (hybrid retrieval, k=5), one run: for each confidence the
-                            reader gives (qa.reader_span.CONFIDENCES) the threshold that maximises F1, scored
-                            in-sample and 2-fold cross-fitted (each half with the other half's threshold); the
-                            confidence with the better cross-fitted F1 and its threshold (fitted on all) are
-                            written to MODEL/reader_calibration.json
+                            reader gives (qa.reader_span.CONFIDENCES) the threshold that maximises F1 with the
+                            questions weighted to --answerable-share (default: the default gold set's share,
+                            see below), scored in-sample and 2-fold cross-fitted (each half with the other
+                            half's threshold); the confidence with the better cross-fitted weighted F1 and its
+                            threshold (fitted on all) are written to MODEL/reader_calibration.json. The
+                            threshold best for v2.0's own half-unanswerable mix is reported beside it
   squad11-end-to-end        SQuAD v1.1 dev end to end over its 48 articles (hybrid, k=5), with the calibrated
                             threshold, and without abstention
   gold                      the default gold questions (corpus/gold/default.jsonl), calibrated threshold
   latency                   reading the top 5 chunks of a question, fp32 and int8 side by side (p50/p95)
+Why weighted: the best threshold depends on how often "no answer" is right. v2.0 dev is half unanswerable, and a
+reader trained on v1.1 separates its adversarial unanswerable questions only weakly, so v2.0's own best threshold
+abstains on most answerable questions. The default gold set (questions a reader asks of news articles) is 85%
+answerable; the threshold is fitted on v2.0's questions for that mix.
 Then the summary table is printed, written to OUT/summary.md and into MODEL/MODEL_CARD.md (between the
 results markers). A step is redone when the model's weights changed (their digest is stored with the step).
 
@@ -39,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.answers import V11_DEV, V20_DEV, _index_for_default, fit_logistic, measure_span_latency  # noqa: E402
 from corpus.defaults import DEFAULT_GOLD  # noqa: E402
+from corpus.gold import load_gold_jsonl  # noqa: E402
 from qa.answerer import SHIPPED_READER_DIR  # noqa: E402
 from qa.evaluate import EvalConfig, EvalRun, apply_threshold, run_eval, summarize, write_outputs  # noqa: E402
 from qa.metrics import best_threshold  # noqa: E402
@@ -73,8 +80,9 @@ def save(out: Path, digest: str, settings: dict, figures: dict, seconds: float) 
     return record
 
 
-def scores(m: dict) -> dict:
-    """The headline figures of a metrics.json, in percent."""
+def scores(m: dict, share: float | None = None) -> dict:
+    """The headline figures of a metrics.json, in percent; with ``share``, also its F1 weighted to that share
+    of answerable questions (``weighted_f1``)."""
     pct = lambda v: None if v is None else round(100 * v, 2)  # noqa: E731
     a = m["abstention"]
     return {
@@ -87,6 +95,7 @@ def scores(m: dict) -> dict:
         "abstained": a.get("abstained"),
         "threshold": m["abstain_threshold"],
         "latency_p50_ms": m["latency_ms"].get("p50") if m.get("latency_ms") else None,
+        **({"weighted_f1": weighted_f1(m, share)} if share is not None else {}),
     }
 
 
@@ -97,33 +106,58 @@ def with_confidence(run: EvalRun, signal: str) -> EvalRun:
     return apply_threshold(replace(run, outcomes=outcomes), run.threshold)
 
 
-def platt_scaled_null_gap(run: EvalRun) -> tuple[EvalRun, float, float]:
-    """Fit p(answer right) = sigmoid(a * gap + b) on the run (right: answerable and candidate F1 >= 0.5) and give
-    every candidate that as its "null_gap" signal. A monotone map: it changes no abstention decision at the
-    matching threshold, only makes the confidence shown a probability."""
-    gaps = np.array([o.answered.candidate.signals.get("null_gap_logit", 0.0) for o in run.outcomes])
+def platt_scaled(run: EvalRun, signal: str, feature: str) -> tuple[EvalRun, float, float]:
+    """Fit p(answer right) = sigmoid(a * feature + b) on the run (right: answerable and candidate F1 >= 0.5) and
+    give every candidate that as its ``signal`` (feature: "null_gap_logit" for "null_gap", "joint_log" for "joint").
+    A monotone map: it changes no abstention decision at the matching threshold, only makes the confidence shown
+    a probability."""
+    xs = np.array([o.answered.candidate.signals.get(feature, 0.0) for o in run.outcomes])
     right = np.array([float(o.gold.answerable and o.candidate_credit["f1"] >= 0.5) for o in run.outcomes])
-    (a,), b = fit_logistic(gaps[:, None], right)
+    (a,), b = fit_logistic(xs[:, None], right)
     outcomes = []
-    for o, g in zip(run.outcomes, gaps):
-        signals = {**o.answered.candidate.signals, "null_gap": null_gap_probability(float(g), float(a), float(b))}
+    for o, x in zip(run.outcomes, xs):
+        signals = {**o.answered.candidate.signals, signal: null_gap_probability(float(x), float(a), float(b))}
         outcomes.append(replace(o, answered=replace(o.answered, candidate=replace(o.answered.candidate, signals=signals))))
     return replace(run, outcomes=outcomes), float(a), float(b)
 
 
-def cross_fitted(run: EvalRun, seed: int = 0) -> EvalRun:
-    """Each half of the questions scored with the threshold fitted on the other half: an estimate of the
-    calibrated reader on questions its threshold never saw."""
+def platt_scaled_null_gap(run: EvalRun) -> tuple[EvalRun, float, float]:
+    return platt_scaled(run, "null_gap", "null_gap_logit")
+
+
+def answerable_share(gold: Path = DEFAULT_GOLD) -> float:
+    """The share of a JSONL gold set's questions that are answerable."""
+    questions = load_gold_jsonl(gold)
+    return sum(q.answerable for q in questions) / len(questions)
+
+
+def fitted_threshold(run: EvalRun, share: float | None) -> float:
+    """The run's F1-best threshold, with the questions weighted to ``share`` answerable (None: as they are)."""
+    return best_threshold([o.answered.candidate.confidence for o in run.outcomes],
+                          [o.candidate_credit["f1"] for o in run.outcomes],
+                          [o.gold.answerable for o in run.outcomes], share).threshold
+
+
+def weighted_f1(metrics: dict, share: float) -> float | None:
+    """The F1 expected where ``share`` of the questions are answerable: the run's F1 on its answerable and on
+    its unanswerable questions, mixed in that proportion (None when it lacks either kind)."""
+    has, no = metrics["has_answer"], metrics["no_answer"]
+    if not has["count"] or not no["count"]:
+        return None
+    return round(100 * (share * has["f1"] + (1 - share) * no["f1"]), 2)
+
+
+def cross_fitted(run: EvalRun, seed: int = 0, share: float | None = None) -> EvalRun:
+    """Each half of the questions scored with the threshold fitted on the other half (weighted to ``share``
+    answerable, as ``fitted_threshold``): an estimate of the calibrated reader on questions its threshold never
+    saw."""
     order = np.random.default_rng(seed).permutation(len(run.outcomes))
     halves = [sorted(order[: len(order) // 2]), sorted(order[len(order) // 2:])]
     outcomes = []
     for fit, score in ((halves[0], halves[1]), (halves[1], halves[0])):
-        fit_outcomes = [run.outcomes[i] for i in fit]
-        choice = best_threshold([o.answered.candidate.confidence for o in fit_outcomes],
-                                [o.candidate_credit["f1"] for o in fit_outcomes],
-                                [o.gold.answerable for o in fit_outcomes])
+        threshold = fitted_threshold(replace(run, outcomes=[run.outcomes[i] for i in fit]), share)
         part = replace(run, outcomes=[run.outcomes[i] for i in score], metrics={"questions_in_file": None})
-        outcomes.extend(apply_threshold(part, choice.threshold).outcomes)
+        outcomes.extend(apply_threshold(part, threshold).outcomes)
     merged = replace(run, outcomes=outcomes, threshold=float("nan"))
     merged.metrics = summarize(merged, total=run.metrics.get("questions_in_file"))
     return merged
@@ -146,6 +180,9 @@ def run_steps(args) -> dict:
             settings = {"repeat": args.repeat, "threads": args.latency_threads}
         else:
             settings = {"int8": e2e_int8, "limit": None if step == "gold" else args.e2e_limit, "seed": args.seed}
+        if step == "squad2-calibrate":
+            settings["answerable_share"] = (args.answerable_share if args.answerable_share is not None
+                                            else round(answerable_share(), 4))
         if step in ("squad11-end-to-end", "gold"):  # scored at the calibration: redo when it changes
             settings["threshold"] = calibrated_threshold(model)
             settings["confidence"] = calibrated_confidence(model)
@@ -167,30 +204,39 @@ def run_steps(args) -> dict:
                                 seed=args.seed, progress=not args.quiet)
             run = run_eval(V20_DEV, config, index_dir=index_dir)
             run, scale, shift = platt_scaled_null_gap(run)
+            run, joint_scale, joint_shift = platt_scaled(run, "joint", "joint_log")
+            share = settings["answerable_share"]
             by_signal = {}
             for signal in CONFIDENCES:
                 signal_run = with_confidence(run, signal)
-                threshold = signal_run.metrics["calibration"]["best_threshold"]
+                threshold = fitted_threshold(signal_run, share)
                 calibrated = apply_threshold(signal_run, threshold)
-                by_signal[signal] = {"run": calibrated, "threshold": threshold,
-                                     "figures": {"in_sample": scores(calibrated.metrics),
-                                                 "cross_fitted": scores(cross_fitted(signal_run).metrics)}}
-            chosen = max(CONFIDENCES, key=lambda s: by_signal[s]["figures"]["cross_fitted"]["f1"])
+                own = fitted_threshold(signal_run, None)  # best for v2.0's own mix, for reference
+                figures = {"in_sample": scores(calibrated.metrics, share),
+                           "cross_fitted": scores(cross_fitted(signal_run, share=share).metrics, share),
+                           "v2_own_share": {**scores(apply_threshold(signal_run, own).metrics, share),
+                                            "threshold": own}}
+                by_signal[signal] = {"run": calibrated, "threshold": threshold, "figures": figures}
+            chosen = max(CONFIDENCES, key=lambda s: by_signal[s]["figures"]["cross_fitted"]["weighted_f1"])
             threshold = by_signal[chosen]["threshold"]
             (model / CALIBRATION_FILE).write_text(json.dumps({
                 "confidence": chosen, "abstain_threshold": threshold, "null_gap_scale": scale, "null_gap_shift": shift,
-                "criterion": "f1", "data": V20_DEV.name,
+                "joint_scale": joint_scale, "joint_shift": joint_shift,
+                "criterion": "f1", "answerable_share": share, "data": V20_DEV.name,
                 "questions": len(run.outcomes), "mode": "hybrid", "k": config.k, "int8": e2e_int8,
-                "cross_fitted_f1": {s: by_signal[s]["figures"]["cross_fitted"]["f1"] for s in CONFIDENCES},
+                "cross_fitted_weighted_f1": {s: by_signal[s]["figures"]["cross_fitted"]["weighted_f1"]
+                                             for s in CONFIDENCES},
                 "command": "bench/reader_report.py --steps squad2-calibrate"
-                           + (f" --e2e-limit {settings['limit']} --seed {args.seed}" if settings["limit"] else ""),
+                           + (f" --e2e-limit {settings['limit']} --seed {args.seed}" if settings["limit"] else "")
+                           + (f" --answerable-share {share}" if args.answerable_share is not None else ""),
             }, indent=2) + "\n")
             write_outputs(by_signal[chosen]["run"], out)
-            figures = {"chosen": chosen, **by_signal[chosen]["figures"],
-                       "no_abstention": scores(apply_threshold(run, 0.0).metrics),
+            figures = {"chosen": chosen, "answerable_share": share, **by_signal[chosen]["figures"],
+                       "no_abstention": scores(apply_threshold(run, 0.0).metrics, share),
                        "by_confidence": {s: {"threshold": by_signal[s]["threshold"], **by_signal[s]["figures"]}
                                          for s in CONFIDENCES}}
-            print(f"   confidence {chosen}, threshold {threshold:.4f} written to {model / CALIBRATION_FILE}")
+            print(f"   confidence {chosen}, threshold {threshold:.4f} (answerable share {share:.3f}) written to "
+                  f"{model / CALIBRATION_FILE}")
         elif step in ("squad11-end-to-end", "gold"):
             gold = V11_DEV if step == "squad11-end-to-end" else DEFAULT_GOLD
             config = EvalConfig(reader="span", model=str(model), int8=e2e_int8, limit=settings["limit"],
@@ -240,15 +286,25 @@ def summary(records: dict, model: Path) -> str:
     if "squad2-calibrate" in records:
         r = records["squad2-calibrate"]
         fig = r["figures"]
-        rows_v2 = [(f"{c} confidence, {label}", fig["by_confidence"][c][key]) for c in fig["by_confidence"]
-                   for label, key in (("threshold cross-fitted on halves", "cross_fitted"),
-                                      ("threshold fitted on it", "in_sample"))]
-        for label, s in [*rows_v2, ("no abstention", fig["no_abstention"])]:
-            extra = (f"abstention P {f(s['abstain_precision'])} / R {f(s['abstain_recall'])}"
-                     if s["abstain_precision"] is not None else "")
-            if label.startswith(fig["chosen"] + " "):
-                extra = (extra + "; chosen").lstrip("; ")
-            row(f"SQuAD v2.0 dev end to end, hybrid k=5{int8_note(r)}, {label}", s, extra)
+        share = fig.get("answerable_share")
+        at = f"{100 * share:.0f}% answerable" if share is not None else "v2.0's mix"
+        rows_v2 = [(f"{c} confidence, threshold for {at}, cross-fitted on halves", c, fig["by_confidence"][c]["cross_fitted"])
+                   for c in fig["by_confidence"]]
+        rows_v2.append((f"{fig['chosen']} confidence, threshold for {at}, fitted on it (shipped)", fig["chosen"],
+                        fig["in_sample"]))
+        if "v2_own_share" in fig:
+            rows_v2.append((f"{fig['chosen']} confidence, threshold best for v2.0's own 50% mix "
+                            f"({fig['v2_own_share']['threshold']:.3f})", None, fig["v2_own_share"]))
+        rows_v2.append(("no abstention", None, fig["no_abstention"]))
+        for label, confidence, s in rows_v2:
+            notes = []
+            if s["abstain_precision"] is not None:
+                notes.append(f"abstention P {f(s['abstain_precision'])} / R {f(s['abstain_recall'])}")
+            if s.get("weighted_f1") is not None and share is not None:
+                notes.append(f"F1 at {100 * share:.0f}% answerable {f(s['weighted_f1'])}")
+            if confidence == fig["chosen"] and "cross-fitted" in label:
+                notes.append("chosen")
+            row(f"SQuAD v2.0 dev end to end, hybrid k=5{int8_note(r)}, {label}", s, "; ".join(notes))
     if "gold" in records:
         r = records["gold"]
         s = r["figures"]["calibrated"]
@@ -297,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--e2e-limit", type=int, help="seeded sample of N questions for the SQuAD end-to-end steps")
     p.add_argument("--reader-only-limit", type=int, help="seeded sample for the reader-only steps (default: all)")
     p.add_argument("--e2e-int8", action="store_true", help="end-to-end steps with the int8 reader")
+    p.add_argument("--answerable-share", type=float,
+                   help="calibrate for this share of answerable questions (default: the default gold set's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeat", type=int, default=3, help="latency: passes over the gold questions")
     p.add_argument("--latency-threads", type=int, default=2)

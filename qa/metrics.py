@@ -111,20 +111,35 @@ class ThresholdChoice:
     abstain_recall: float | None
 
 
-def best_threshold(confidences: list[float], credit: list[float], answerable: list[bool]) -> ThresholdChoice:
+def best_threshold(confidences: list[float], credit: list[float], answerable: list[bool],
+                   answerable_share: float | None = None) -> ThresholdChoice:
     """The abstention threshold maximising the mean credit over all questions.
 
     A question whose confidence is below the threshold is abstained on: credit 1 when it is unanswerable, 0
     otherwise. Above it the reader's answer earns ``credit[i]`` (F1 for a span reader, "answer found" for the
     sentence reader) when answerable, 0 when not. This is the SQuAD v2.0 "best F1 threshold" criterion.
+
+    ``answerable_share``: weigh the questions so that answerable ones carry this share of the total weight (the
+    mean credit expected where that share of the questions asked is answerable), instead of the set's own share.
+    Why: the best threshold depends on how often "no answer" is right, and SQuAD v2.0 dev is half unanswerable,
+    far more than the questions a reader of their own articles asks. ``score`` is then the weighted mean.
     """
     conf = np.asarray(confidences, dtype=float)
-    gain = np.where(np.asarray(answerable, dtype=bool), np.asarray(credit, dtype=float), 0.0)
-    unans = ~np.asarray(answerable, dtype=bool)
+    is_answerable = np.asarray(answerable, dtype=bool)
+    weight = np.ones(conf.size)
+    if answerable_share is not None and conf.size:
+        if not 0.0 <= answerable_share <= 1.0:
+            raise ValueError(f"answerable_share must lie in [0, 1], not {answerable_share}")
+        n_ans, n_unans = int(is_answerable.sum()), int((~is_answerable).sum())
+        if n_ans and n_unans:  # a set with one class has nothing to re-weigh
+            weight = np.where(is_answerable, answerable_share * conf.size / n_ans,
+                              (1.0 - answerable_share) * conf.size / n_unans)
+    gain = np.where(is_answerable, np.asarray(credit, dtype=float), 0.0) * weight
+    unans = ~is_answerable
     if conf.size == 0:
         return ThresholdChoice(0.0, 0.0, None, None)
     order = np.argsort(conf, kind="stable")
-    conf_sorted, gain_sorted, unans_sorted = conf[order], gain[order], unans[order]
+    conf_sorted, gain_sorted, unans_sorted = conf[order], gain[order], (unans * weight)[order]
     # Threshold just above the i-th smallest confidence abstains on the first i+1 questions (i = -1: none).
     abstain_credit = np.concatenate([[0.0], np.cumsum(unans_sorted)])
     answer_credit = gain_sorted.sum() - np.concatenate([[0.0], np.cumsum(gain_sorted)])

@@ -39,10 +39,13 @@ from qa.types import Hit
 
 # Written next to a model by `bench/reader_report.py`: the abstention threshold and the confidence it applies to.
 CALIBRATION_FILE = "reader_calibration.json"
-# "joint": p(start) * p(end) of the answer, each one softmax over every passage token of every window read;
+# "joint": p(start) * p(end) of the answer, each one softmax over every passage token of every window read; with
+# a calibration file, sigmoid(joint_scale * log p + joint_shift) (Platt scaling: the probability the answer is
+# right), else p itself;
 # "null_gap": sigmoid(scale * gap + shift), gap = start + end logit of the answer - start + end logit of [CLS] in
 # its window: how much more the model believes in this span than in "no answer in this window" (the SQuAD 2.0
 # null-score difference); scale and shift come from the calibration file (Platt scaling), else 1 and 0.
+# Both maps are monotone: they change what a confidence reads, not which answers clear a threshold.
 CONFIDENCES = ("joint", "null_gap")
 
 
@@ -57,6 +60,7 @@ class SpanReaderConfig:
     max_answer_tokens: int = 30
     max_question_tokens: int = 64  # a longer question is cut, so chunk text always fits in a window
     batch_size: int = 16
+    max_padding: float = 0.1  # a forward batch pads at most this share of its tokens (see SpanReader._batches)
     device: str = "cpu"
     int8: bool = False  # dynamic int8 quantisation of the linear layers (CPU only)
     confidence: str | None = None  # one of CONFIDENCES; None: the model's calibration file says, else "joint"
@@ -121,6 +125,8 @@ class SpanReader:
         self.abstain_threshold = abstain_threshold  # a threshold calibrated for another confidence does not apply
         self.null_gap_scale = _as_float(stored.get("null_gap_scale")) or 1.0
         self.null_gap_shift = _as_float(stored.get("null_gap_shift")) or 0.0
+        self.joint_scale = _as_float(stored.get("joint_scale"))  # None: joint is the span probability itself
+        self.joint_shift = _as_float(stored.get("joint_shift")) or 0.0
         self.timings = SpanTimings()
 
     def read(self, question: str, hits: list[Hit], articles: Mapping[str, Article]) -> ReaderResult:
@@ -150,7 +156,10 @@ class SpanReader:
         span_logit = start_logits[choice.window, choice.start_token] + end_logits[choice.window, choice.end_token]
         null_logit = start_logits[choice.window, 0] + end_logits[choice.window, 0]  # [CLS] opens every window
         gap = float(span_logit - null_logit)
-        signals = {"joint": choice.probability, "null_gap_logit": gap,
+        joint_log = math.log(max(choice.probability, 1e-30))
+        joint = (choice.probability if self.joint_scale is None
+                 else null_gap_probability(joint_log, self.joint_scale, self.joint_shift))
+        signals = {"joint": joint, "joint_log": joint_log, "null_gap_logit": gap,
                    "null_gap": null_gap_probability(gap, self.null_gap_scale, self.null_gap_shift)}
         return ReaderResult(article.text[start:end], article.id, start, end, signals[self.confidence], hit.rank,
                             signals)
@@ -179,19 +188,40 @@ class SpanReader:
         return Windows(inputs, enc["overflow_to_sample_mapping"].tolist(), mask, offsets)
 
     def forward(self, windows: Windows) -> tuple[torch.Tensor, torch.Tensor]:
-        starts, ends = [], []
+        """Start and end logits (W, L) of every window; padding positions are -inf."""
         n, length = windows.inputs["input_ids"].shape
+        start_logits = torch.full((n, length), float("-inf"))
+        end_logits = torch.full((n, length), float("-inf"))
         with torch.inference_mode():
-            for s in range(0, n, self.config.batch_size):
-                batch = {k: v[s : s + self.config.batch_size] for k, v in windows.inputs.items()}
-                # windows are padded to the longest of all; a batch needs only its own longest (right padding)
-                right = "attention_mask" in batch and self.tokenizer.padding_side == "right"
-                used = int(batch["attention_mask"].sum(1).max()) if right else length
-                out = self.model(**{k: v[:, :used].to(self.config.device) for k, v in batch.items()})
-                pad = (0, length - used)
-                starts.append(torch.nn.functional.pad(out.start_logits.float().cpu(), pad, value=float("-inf")))
-                ends.append(torch.nn.functional.pad(out.end_logits.float().cpu(), pad, value=float("-inf")))
-        return torch.cat(starts), torch.cat(ends)
+            for batch, used in self._batches(windows):
+                out = self.model(**{k: v[batch, :used].to(self.config.device) for k, v in windows.inputs.items()})
+                start_logits[batch, :used] = out.start_logits.float().cpu()
+                end_logits[batch, :used] = out.end_logits.float().cpu()
+        return start_logits, end_logits
+
+    def _batches(self, windows: Windows) -> list[tuple[torch.Tensor, int]]:
+        """(window indices, tokens to run) of each forward batch: windows sorted by length, a batch closed when
+        padding would exceed ``max_padding`` of its tokens. Why: the top chunks of a question vary in length;
+        padding all of them to the longest cost 19% more tokens on the default gold questions. Grouped, reading
+        their top 5 chunks took p95 256 ms instead of 298 (fp32), 197 instead of 227 (int8), same answers
+        (55 questions x 3, 2 threads, one interleaved run); one window per batch was slower (p50 250 ms)."""
+        mask = windows.inputs.get("attention_mask")
+        n, length = windows.inputs["input_ids"].shape
+        if mask is None or self.tokenizer.padding_side != "right":
+            return [(torch.arange(s, min(n, s + self.config.batch_size)), length)
+                    for s in range(0, n, self.config.batch_size)]
+        used = mask.sum(1).tolist()
+        batches, current = [], []
+        for i in sorted(range(n), key=lambda w: -used[w]):
+            grown = current + [i]
+            padded = len(grown) * used[grown[0]]
+            if current and (len(current) == self.config.batch_size
+                            or padded > (1 + self.config.max_padding) * sum(used[w] for w in grown)):
+                batches.append(current)
+                grown = [i]
+            current = grown
+        batches.append(current)
+        return [(torch.tensor(b), int(used[b[0]])) for b in batches]
 
     def _short_question(self, question: str) -> tuple[str, int]:
         """The question, cut to ``max_question_tokens``, and its length in tokens."""
@@ -203,7 +233,8 @@ class SpanReader:
 
 
 def null_gap_probability(gap: float, scale: float = 1.0, shift: float = 0.0) -> float:
-    """The "null_gap" confidence: sigmoid(scale * gap + shift), clamped so ``exp`` cannot overflow."""
+    """sigmoid(scale * gap + shift), clamped so ``exp`` cannot overflow: the "null_gap" confidence, and the
+    calibrated "joint" one with ``gap`` = log p."""
     return 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, scale * gap + shift))))
 
 

@@ -86,7 +86,7 @@ def test_cross_fitted_run_scores_each_half_with_one_threshold(run):
 
 
 def test_with_confidence_rescores_the_run_with_another_signal(run):
-    assert all(set(o.answered.candidate.signals) == {"joint", "null_gap", "null_gap_logit"} for o in run.outcomes)
+    assert all(set(o.answered.candidate.signals) == {"joint", "joint_log", "null_gap", "null_gap_logit"} for o in run.outcomes)
     gap = rr.with_confidence(run, "null_gap")
     assert [o.answered.candidate.confidence for o in gap.outcomes] == [
         o.answered.candidate.signals["null_gap"] for o in run.outcomes]
@@ -113,3 +113,23 @@ def test_platt_scaling_makes_null_gap_a_probability_without_changing_its_order(r
 def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="no span model"):
         rr.main(["--model", str(tmp_path / "nothing"), "--out", str(tmp_path / "out")])
+
+
+def test_answerable_share_of_the_default_gold_set():
+    assert rr.answerable_share(DEFAULT_GOLD) == pytest.approx(47 / 55)
+
+
+def test_weighted_f1_mixes_answerable_and_unanswerable_f1(run):
+    m = run.metrics
+    assert rr.weighted_f1(m, 0.8) == pytest.approx(100 * (0.8 * m["has_answer"]["f1"] + 0.2 * m["no_answer"]["f1"]), abs=0.01)
+    assert rr.weighted_f1({"has_answer": {"count": 3, "f1": 0.5}, "no_answer": {"count": 0, "f1": 0.0}}, 0.8) is None
+
+
+def test_threshold_fitted_for_more_answerable_questions_abstains_less(run):
+    own = rr.fitted_threshold(run, None)
+    mostly = rr.fitted_threshold(run, 0.99)
+    assert mostly <= own
+    abstained = lambda t: sum(o.answered.candidate.confidence < t for o in run.outcomes)  # noqa: E731
+    assert abstained(mostly) <= abstained(own)
+    crossed = rr.cross_fitted(run, seed=0, share=0.99)
+    assert crossed.metrics["abstention"]["abstained"] <= rr.cross_fitted(run, seed=0).metrics["abstention"]["abstained"]

@@ -70,3 +70,17 @@ def test_best_threshold_weighs_partial_credit_and_never_splits_ties():
 def test_percentile():
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == pytest.approx(2.5)
     assert percentile([], 95) is None
+
+
+def test_best_threshold_for_another_share_of_answerable_questions():
+    # an answerable question (0.2) sits between two unanswerable ones (0.1, 0.3)
+    conf, credit, answerable = [0.1, 0.2, 0.3, 0.9], [0, 1, 0, 1], [False, True, False, True]
+    mostly_answerable = best_threshold(conf, credit, answerable, answerable_share=0.9)
+    assert mostly_answerable.threshold == pytest.approx(0.15)  # keeps the answer at 0.2
+    assert mostly_answerable.score == pytest.approx((0.2 + 1.8 + 1.8) / 4)  # weights 1.8 answerable, 0.2 not
+    assert mostly_answerable.abstain_precision == 1.0 and mostly_answerable.abstain_recall == 0.5  # unweighted
+    assert best_threshold(conf, credit, answerable, answerable_share=0.1).threshold == pytest.approx(0.6)
+    # the set's own share (one half) is the unweighted criterion
+    assert best_threshold(conf, credit, answerable, 0.5) == best_threshold(conf, credit, answerable)
+    with pytest.raises(ValueError, match="answerable_share"):
+        best_threshold(conf, credit, answerable, answerable_share=1.5)

@@ -227,6 +227,24 @@ def test_null_gap_is_platt_scaled_as_the_calibration_file_says(tmp_path):
     assert r.confidence == r.signals["null_gap"] == pytest.approx(1 / (1 + math.exp(-(0.25 * 16 - 1))))
 
 
+def test_joint_is_platt_scaled_on_its_log_as_the_calibration_file_says(tmp_path):
+    model = build_tiny_span_model(tmp_path / "m")
+    hits, articles = make_hits("The omega team rebuilt the old mill within a year.")
+    raw = SpanReader(model)
+    with peak_logits(raw, starts={"omega": 4.0}, ends={"omega": 4.0}):
+        before = raw.read("Who rebuilt the mill?", hits, articles)
+    (model / CALIBRATION_FILE).write_text(
+        '{"confidence": "joint", "abstain_threshold": 0.5, "joint_scale": 2.0, "joint_shift": 1.5}')
+    scaled = SpanReader(model)
+    with peak_logits(scaled, starts={"omega": 4.0}, ends={"omega": 4.0}):
+        after = scaled.read("Who rebuilt the mill?", hits, articles)
+    assert (after.answer, after.start) == (before.answer, before.start)
+    assert before.confidence == before.signals["joint"] and after.signals["joint_log"] == pytest.approx(
+        math.log(before.signals["joint"]))
+    assert after.confidence == after.signals["joint"] == pytest.approx(
+        1 / (1 + math.exp(-(2.0 * math.log(before.signals["joint"]) + 1.5))))
+
+
 def test_int8_reader_quantises_the_linear_layers_and_still_reads_verbatim(tiny_span_model):
     fp32 = SpanReader(tiny_span_model)
     int8 = SpanReader(tiny_span_model, SpanReaderConfig(int8=True))
@@ -249,3 +267,22 @@ def test_int8_reader_quantises_the_linear_layers_and_still_reads_verbatim(tiny_s
 def test_missing_model_is_reported(tmp_path):
     with pytest.raises(ReaderUnavailable, match="cannot load reader model"):
         SpanReader(tmp_path / "nothing-here")
+
+
+def test_windows_are_batched_by_length_with_little_padding_and_same_logits(tiny_span_model):
+    texts = ["Short one. " * n for n in (2, 30, 3, 28, 12, 2)]
+    grouped = SpanReader(tiny_span_model)  # max_padding 0.1
+    padded = SpanReader(tiny_span_model, SpanReaderConfig(max_padding=float("inf")))  # one batch, padded
+    windows = grouped.tokenize("What is it?", texts)
+    used = windows.inputs["attention_mask"].sum(1)
+    batches = grouped._batches(windows)
+    assert sorted(int(w) for b, _ in batches for w in b) == list(range(len(texts)))  # each window once
+    assert len(batches) > 1 and len(padded._batches(windows)) == 1
+    for batch, run_length in batches:
+        assert run_length == int(used[batch].max())
+        assert len(batch) * run_length <= 1.1 * int(used[batch].sum())
+    a_start, a_end = grouped.forward(windows)
+    b_start, b_end = padded.forward(windows)
+    real = windows.inputs["attention_mask"].bool()
+    assert torch.allclose(a_start[real], b_start[real], atol=1e-4) and torch.allclose(a_end[real], b_end[real], atol=1e-4)
+    assert not windows.context_mask[~real].any()  # padding is never an answer
