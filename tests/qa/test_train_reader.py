@@ -267,3 +267,25 @@ def test_export_and_eval(tiny_span_model, squad_file, tmp_path, capsys):
     assert tr.main(["--eval-model", str(export), "--eval-dev", "10", "--dev", str(squad_file), "--no-bf16",
                     "--max-length", "48", "--stride", "8", "--max-question-tokens", "12"]) == 0
     assert "dev EM" in capsys.readouterr().out
+
+
+def test_export_of_a_continued_run_describes_every_stage(tiny_span_model, squad_file, tmp_path, capsys):
+    first, second = tmp_path / "run1", tmp_path / "run2"
+    stage1, stage2 = tmp_path / "models" / "stage1", tmp_path / "models" / "stage2"
+    assert run(tiny_span_model, squad_file, first, settings=[*TINY[:-4], "--max-steps", "2"]) == 0
+    assert tr.main(["--out", str(first), "--skip-train", "--no-bf16", "--export", str(stage1)]) == 0
+    # the second stage starts from the first one's export, with another seed and learning rate
+    assert run(stage1, squad_file, second, settings=[*TINY[:-4], "--max-steps", "3", "--seed", "5", "--lr", "5e-5"]) == 0
+    assert tr.main(["--out", str(second), "--skip-train", "--no-bf16", "--export", str(stage2)]) == 0
+    capsys.readouterr()
+
+    facts = json.loads((stage2 / "training.json").read_text())
+    assert facts["global_step"] == 3 and facts["settings"]["seed"] == 5
+    assert facts["continued_from"]["global_step"] == 2 and facts["continued_from"]["settings"]["seed"] == 0
+    assert [f["global_step"] for f in tr.stages(facts)] == [2, 3]
+    card = (stage2 / "MODEL_CARD.md").read_text()
+    assert "continued training an earlier export (`stage1`)" in card
+    assert "- Stage 1 (from " in card and "2 steps of" in card and "- Stage 2 (from stage1): 3 steps of" in card
+    assert "lr 5e-05" in card and "initialised at random (seed 0) in stage 1" in card
+    # a first-stage card says nothing of stages
+    assert "Stage 1" not in (stage1 / "MODEL_CARD.md").read_text()
