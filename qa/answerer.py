@@ -138,10 +138,11 @@ def reader_threshold(reader: Reader) -> float:
 
 
 def make_reader(
-    reader: str = "auto", embedder: Embedder | None = None, model: str | Path | None = None, int8: bool = False
+    reader: str = "auto", embedder: Embedder | None = None, model: str | Path | None = None, int8: bool | None = None
 ) -> Reader:
     """``sentence``, ``span`` (``model`` or the shipped one) or ``auto``: the shipped span model when there is
-    one that loads, else the sentence reader. ``int8``: the span model with int8 linear layers."""
+    one that loads, else the sentence reader. ``int8``: the span model with int8 linear layers (True), in float32
+    (False), or as its calibration was fitted (None)."""
     if reader not in READERS:
         raise ValueError(f"unknown reader {reader!r}: choose one of {', '.join(READERS)}")
     if reader == "sentence":
@@ -162,7 +163,8 @@ def make_reader(
     return SentenceReader(embedder)
 
 
-def load_answerer(index_dir: Path, reader: str = "auto", model: str | Path | None = None, int8: bool = False) -> Answerer:
+def load_answerer(index_dir: Path, reader: str = "auto", model: str | Path | None = None,
+                  int8: bool | None = None) -> Answerer:
     """Open the index at ``index_dir`` (refusing a stale one) and build retriever and reader around it.
 
     One embedder is shared by the retriever and the sentence reader; without a loadable embedding model the

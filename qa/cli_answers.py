@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+import argparse
+
 import json
 import sys
 import textwrap
@@ -29,7 +31,9 @@ def register(sub, with_index) -> None:
     sp.add_argument("--mode", choices=MODES, default="hybrid")
     sp.add_argument("--reader", choices=READER_CHOICES, default="auto", help="auto: the shipped span model if any, else sentence")
     sp.add_argument("--model", help="span reader model directory (with --reader span)")
-    sp.add_argument("--int8", action="store_true", help="span reader with int8 linear layers (faster on the CPU)")
+    sp.add_argument("--int8", action=argparse.BooleanOptionalAction, default=None,
+                    help="span reader with int8 linear layers (faster on the CPU); default: the precision its "
+                         "threshold was calibrated with")
     sp.add_argument("--threshold", type=float, help="abstention threshold (default: the reader's calibrated one)")
     sp.add_argument("--json", action="store_true", help="print the Answer as JSON")
     sp.set_defaults(func=cmd_ask)
@@ -42,7 +46,9 @@ def register(sub, with_index) -> None:
     sp.add_argument("--mode", choices=MODES, default="hybrid")
     sp.add_argument("--reader", choices=READER_CHOICES, default="auto")
     sp.add_argument("--model", help="span reader model directory")
-    sp.add_argument("--int8", action="store_true", help="span reader with int8 linear layers (faster on the CPU)")
+    sp.add_argument("--int8", action=argparse.BooleanOptionalAction, default=None,
+                    help="span reader with int8 linear layers (faster on the CPU); default: the precision its "
+                         "threshold was calibrated with")
     sp.add_argument("--reader-only", action="store_true", help="read each question from its gold paragraph alone")
     sp.add_argument("--limit", type=int, help="evaluate a seeded sample of N questions")
     sp.add_argument("--seed", type=int, default=0)

@@ -54,7 +54,7 @@ class EvalConfig:
     retrieve_k: int = 20  # chunks retrieved for recall@20 (the reader reads the first k)
     reader: str = "auto"
     model: str | None = None
-    int8: bool = False  # span reader with int8 linear layers
+    int8: bool | None = None  # span reader with int8 linear layers; None: as its calibration was fitted
     reader_only: bool = False
     limit: int | None = None
     seed: int = 0
@@ -186,6 +186,8 @@ def run_eval(
         evaluate_one(answerer, q, kinds.get(q.id), config)
         for q in tqdm(chosen, desc="evaluating", unit="q", disable=not config.progress)
     ]
+    # the precision the reader ran at (None asked for "as calibrated"); not a span reader: no int8
+    config = replace(config, int8=bool(getattr(answerer.reader, "int8", False)))
     run = EvalRun(gold_path, config, answerer.reader.name, answerer.config.abstain_threshold, outcomes, index_note=note)
     run.metrics = summarize(run, total=len(questions))
     return run

@@ -62,7 +62,9 @@ class SpanReaderConfig:
     batch_size: int = 16
     max_padding: float = 0.1  # a forward batch pads at most this share of its tokens (see SpanReader._batches)
     device: str = "cpu"
-    int8: bool = False  # dynamic int8 quantisation of the linear layers (CPU only)
+    # dynamic int8 quantisation of the linear layers (CPU only); None: as the model's calibration file says (the
+    # precision its threshold was fitted on; fp32 without one, or on another device)
+    int8: bool | None = None
     confidence: str | None = None  # one of CONFIDENCES; None: the model's calibration file says, else "joint"
 
 
@@ -108,14 +110,16 @@ class SpanReader:
             raise ReaderUnavailable(f"cannot load reader model {self.model_path!r}: {exc}") from exc
         if not getattr(self.tokenizer, "is_fast", False):
             raise ReaderUnavailable(f"reader model {self.model_path!r} needs a fast tokenizer (offsets mapping)")
-        if config.int8 and torch.device(config.device).type != "cpu":
+        on_cpu = torch.device(config.device).type == "cpu"
+        if config.int8 and not on_cpu:
             raise ReaderUnavailable(f"int8 reading runs on the CPU only, not on {config.device!r}")
+        stored = _stored_calibration(model)
+        self.int8 = config.int8 if config.int8 is not None else bool(stored.get("int8")) and on_cpu
         self.model.eval().to(config.device)
-        if config.int8:
+        if self.int8:
             self.model = quantize_linear_int8(self.model)
         accepted = inspect.signature(self.model.forward).parameters
         self._input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in accepted]
-        stored = _stored_calibration(model)
         self.confidence = config.confidence or stored.get("confidence") or "joint"
         if self.confidence not in CONFIDENCES:
             raise ReaderUnavailable(f"unknown confidence {self.confidence!r} for {self.model_path!r}: "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 import types
 
@@ -84,6 +85,17 @@ def test_eval_gold_jsonl_writes_outputs_and_prints_metrics(capsys, default_index
     assert len((out_dir / "predictions.jsonl").read_text().splitlines()) == 5
     assert json.loads((out_dir / "metrics.json").read_text()) == metrics
     assert (out_dir / "report.md").exists()
+
+
+def test_eval_reads_at_the_calibrated_precision_unless_told(capsys, default_index_dir, tiny_span_model, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_span_model, model)
+    (model / "reader_calibration.json").write_text('{"confidence": "joint", "abstain_threshold": 0.01, "int8": true}')
+    base = ["eval", str(DEFAULT_GOLD), "--index", str(default_index_dir), "--reader", "span", "--model", str(model),
+            "--limit", "2", "--out", str(tmp_path / "run"), "--json", "--quiet"]
+    for flag, int8 in (([], True), (["--no-int8"], False), (["--int8"], True)):
+        code, out, _ = run(capsys, *base, *flag)
+        assert code == 0 and json.loads(out)["int8"] is int8, flag
 
 
 def test_eval_human_summary(capsys, default_index_dir, tmp_path):

@@ -286,3 +286,16 @@ def test_windows_are_batched_by_length_with_little_padding_and_same_logits(tiny_
     real = windows.inputs["attention_mask"].bool()
     assert torch.allclose(a_start[real], b_start[real], atol=1e-4) and torch.allclose(a_end[real], b_end[real], atol=1e-4)
     assert not windows.context_mask[~real].any()  # padding is never an answer
+
+
+def test_precision_follows_the_calibration_unless_asked(tmp_path):
+    model = build_tiny_span_model(tmp_path / "m")
+    assert SpanReader(model).int8 is False  # no calibration file: float32
+    (model / CALIBRATION_FILE).write_text('{"confidence": "joint", "abstain_threshold": 0.3, "int8": true}')
+    calibrated = SpanReader(model)  # the threshold was fitted on int8 scores: read in int8
+    assert calibrated.int8 is True and calibrated.abstain_threshold == 0.3
+    assert any(type(m).__module__.startswith("torch.ao.nn.quantized.dynamic") for m in calibrated.model.modules())
+    forced = SpanReader(model, SpanReaderConfig(int8=False))
+    assert forced.int8 is False and forced.abstain_threshold == 0.3
+    assert not any(type(m).__module__.startswith("torch.ao") for m in forced.model.modules())
+    assert SpanReader(model, SpanReaderConfig(device="meta")).int8 is False  # int8 is CPU only: not on another device
