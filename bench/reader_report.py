@@ -49,7 +49,7 @@ from corpus.gold import load_gold_jsonl  # noqa: E402
 from qa.answerer import SHIPPED_READER_DIR  # noqa: E402
 from qa.evaluate import EvalConfig, EvalRun, apply_threshold, run_eval, summarize, write_outputs  # noqa: E402
 from qa.metrics import best_threshold  # noqa: E402
-from qa.reader_span import CALIBRATION_FILE, CONFIDENCES, null_gap_probability  # noqa: E402
+from qa.reader_span import CALIBRATION_FILE, CONFIDENCES, SpanReaderConfig, null_gap_probability  # noqa: E402
 
 STEPS = ("squad11-reader-only", "squad11-reader-only-int8", "squad2-calibrate", "squad11-end-to-end", "gold",
          "latency")
@@ -183,6 +183,8 @@ def run_steps(args) -> dict:
         if step == "squad2-calibrate":
             settings["answerable_share"] = (args.answerable_share if args.answerable_share is not None
                                             else round(answerable_share(), 4))
+        if not step.startswith("squad11-reader-only") and step != "latency":  # read several chunks: the prior counts
+            settings["rank_prior"] = SpanReaderConfig().rank_prior
         if step in ("squad11-end-to-end", "gold"):  # scored at the calibration: redo when it changes
             settings["threshold"] = calibrated_threshold(model)
             settings["confidence"] = calibrated_confidence(model)

@@ -14,7 +14,8 @@ from transformers.modeling_outputs import QuestionAnsweringModelOutput
 
 from corpus import Article
 from index.chunk import Chunk
-from qa.reader_span import CALIBRATION_FILE, ReaderUnavailable, SpanReader, SpanReaderConfig, decode_best_span
+from qa.reader_span import (CALIBRATION_FILE, ReaderUnavailable, SpanReader, SpanReaderConfig, decode_best_span,
+                            rank_prior)
 from qa.types import Hit
 from tiny_span import build_tiny_span_model
 
@@ -299,3 +300,19 @@ def test_precision_follows_the_calibration_unless_asked(tmp_path):
     assert forced.int8 is False and forced.abstain_threshold == 0.3
     assert not any(type(m).__module__.startswith("torch.ao") for m in forced.model.modules())
     assert SpanReader(model, SpanReaderConfig(device="meta")).int8 is False  # int8 is CPU only: not on another device
+
+
+def test_rank_prior_prefers_the_higher_ranked_chunk_when_the_reader_hesitates(tiny_span_model):
+    hits, articles = make_hits("The alpha team rebuilt the mill.", "The omega team rebuilt the mill.")
+    flat = SpanReader(tiny_span_model, SpanReaderConfig(rank_prior=0.0))
+    ranked = SpanReader(tiny_span_model, SpanReaderConfig(rank_prior=1.5))
+    peaks = {"alpha": 8.0, "omega": 8.5}  # the second chunk's answer is a little surer
+    for reader, expected in ((flat, "omega"), (ranked, "alpha")):
+        with peak_logits(reader, starts=peaks, ends=peaks):
+            r = reader.read("Who rebuilt the mill?", hits, articles)
+        assert r.answer == expected and r.hit_rank == (2 if expected == "omega" else 1)
+    with peak_logits(ranked, starts={"omega": 12.0}, ends={"omega": 12.0}):  # a clear answer lower down still wins
+        assert ranked.read("Who rebuilt the mill?", hits, articles).answer == "omega"
+    windows = ranked.tokenize("Who?", [h.chunk.text for h in hits])
+    assert torch.allclose(rank_prior(windows, hits, 1.5), torch.tensor([0.0, -1.5 * math.log(2)]))
+    assert rank_prior(windows, hits, 0.0) is None
