@@ -3,13 +3,14 @@
 transformers 5.x has no question-answering pipeline, so tokenising and decoding are done here:
   1. question + each chunk, ``truncation="only_second"`` with a stride, so a long chunk becomes several
      overlapping windows (``return_overflowing_tokens``), with ``return_offsets_mapping`` for characters;
-  2. one forward pass over all windows of all top-k chunks (in batches);
+  2. forward passes over all windows of all top-k chunks, batched by length (little padding);
   3. decoding, vectorised: start and end logits outside the chunk text (question, special tokens, padding) are
      masked out; a softmax runs over all start logits of all windows jointly, and likewise for the ends, so
-     scores compare across chunks; where chunks overlap, the copies of one article token pool their probability;
+     scores compare across chunks, after the start logits of the chunk at retrieval rank r get -w * log(r) (the
+     rank prior); where chunks overlap, the copies of one article token pool their probability;
      the span score matrix ``log p_start[i] + log p_end[j]`` is masked to
      ``i <= j < i + max_answer_tokens`` within one window and its argmax is the answer;
-     confidence = p_start * p_end of that span;
+     confidence = p_start * p_end of that span, Platt-scaled by the calibration (or the null gap: CONFIDENCES);
   4. token offsets map back to article characters: ``chunk.start + offset``.
 
 Example:
@@ -196,7 +197,8 @@ class SpanReader:
         return Windows(inputs, enc["overflow_to_sample_mapping"].tolist(), mask, offsets)
 
     def forward(self, windows: Windows) -> tuple[torch.Tensor, torch.Tensor]:
-        """Start and end logits (W, L) of every window; padding positions are -inf."""
+        """Start and end logits (W, L) of every window: -inf past the tokens its batch ran; padding inside a batch
+        keeps the model's logits (decoding masks every non-context token)."""
         n, length = windows.inputs["input_ids"].shape
         start_logits = torch.full((n, length), float("-inf"))
         end_logits = torch.full((n, length), float("-inf"))
