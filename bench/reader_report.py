@@ -121,10 +121,6 @@ def platt_scaled(run: EvalRun, signal: str, feature: str) -> tuple[EvalRun, floa
     return replace(run, outcomes=outcomes), float(a), float(b)
 
 
-def platt_scaled_null_gap(run: EvalRun) -> tuple[EvalRun, float, float]:
-    return platt_scaled(run, "null_gap", "null_gap_logit")
-
-
 def answerable_share(gold: Path = DEFAULT_GOLD) -> float:
     """The share of a JSONL gold set's questions that are answerable."""
     questions = load_gold_jsonl(gold)
@@ -205,7 +201,7 @@ def run_steps(args) -> dict:
             config = EvalConfig(reader="span", model=str(model), int8=e2e_int8, limit=settings["limit"],
                                 seed=args.seed, progress=not args.quiet)
             run = run_eval(V20_DEV, config, index_dir=index_dir)
-            run, scale, shift = platt_scaled_null_gap(run)
+            run, scale, shift = platt_scaled(run, "null_gap", "null_gap_logit")
             run, joint_scale, joint_shift = platt_scaled(run, "joint", "joint_log")
             share = settings["answerable_share"]
             by_signal = {}

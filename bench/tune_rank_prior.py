@@ -27,7 +27,7 @@ from corpus.squad import load_squad  # noqa: E402
 from qa.answerer import SHIPPED_READER_DIR  # noqa: E402
 from qa.evaluate import SQUAD_INDEX_CONFIG  # noqa: E402
 from qa.metrics import exact_match, f1_score  # noqa: E402
-from qa.reader_span import SpanReader, SpanReaderConfig, article_positions, decode_best_span, rank_prior  # noqa: E402
+from qa.reader_span import SpanReader, SpanReaderConfig  # noqa: E402
 from qa.retriever import RetrievalConfig, Retriever  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "data" / "squad-v1.1-train.json.gz"
@@ -60,18 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         hits = retriever.search(q.question, k=args.k).hits
         windows = reader.tokenize(q.question, [h.chunk.text for h in hits])
         start_logits, end_logits = reader.forward(windows)
-        positions = article_positions(windows, [h.chunk for h in hits])
         for w in WEIGHTS:
-            choice = decode_best_span(start_logits, end_logits, windows.context_mask, reader.config.max_answer_tokens,
-                                      positions, rank_prior(windows, hits, w))
-            if choice is None:
+            result = reader.decode(windows, start_logits, end_logits, hits, index.articles, w)
+            if result.answer is None:
                 continue
-            hit = hits[windows.chunk_of_window[choice.window]]
-            offsets = windows.offsets[choice.window]
-            answer = hit.chunk.text[int(offsets[choice.start_token, 0]):int(offsets[choice.end_token, 1])]
-            scored[w]["em"] += exact_match(answer, q.answers)
-            scored[w]["f1"] += f1_score(answer, q.answers)
-            from_top[w] += hit.rank == 1
+            scored[w]["em"] += exact_match(result.answer, q.answers)
+            scored[w]["f1"] += f1_score(result.answer, q.answers)
+            from_top[w] += result.hit_rank == 1
         if i % 200 == 0:
             print(f"  {i}/{len(questions)} questions, {time.perf_counter() - t0:.0f} s", flush=True)
     n = len(questions)

@@ -146,15 +146,22 @@ class SpanReader:
         t1 = time.perf_counter()
         start_logits, end_logits = self.forward(windows)
         t2 = time.perf_counter()
-        starts, ends = article_positions(windows, [h.chunk for h in hits])
-        choice = decode_best_span(start_logits, end_logits, windows.context_mask, self.config.max_answer_tokens,
-                                  (starts, ends), rank_prior(windows, hits, self.config.rank_prior))
+        result = self.decode(windows, start_logits, end_logits, hits, articles, self.config.rank_prior)
         t3 = time.perf_counter()
         self.timings.questions += 1
         self.timings.windows += len(windows.chunk_of_window)
         self.timings.tokenize_s += t1 - t0
         self.timings.forward_s += t2 - t1
         self.timings.decode_s += t3 - t2
+        return result
+
+    def decode(self, windows: Windows, start_logits: torch.Tensor, end_logits: torch.Tensor, hits: list[Hit],
+               articles: Mapping[str, Article], rank_prior_weight: float) -> ReaderResult:
+        """The answer of ``forward``'s logits, with its confidences (``bench/tune_rank_prior.py`` decodes one
+        forward pass at several prior weights)."""
+        starts, ends = article_positions(windows, [h.chunk for h in hits])
+        choice = decode_best_span(start_logits, end_logits, windows.context_mask, self.config.max_answer_tokens,
+                                  (starts, ends), rank_prior(windows, hits, rank_prior_weight))
         if choice is None:
             return ReaderResult.nothing()
         hit = hits[windows.chunk_of_window[choice.window]]

@@ -100,7 +100,7 @@ def test_with_confidence_rescores_the_run_with_another_signal(run):
 
 
 def test_platt_scaling_makes_null_gap_a_probability_without_changing_its_order(run):
-    scaled, a, b = rr.platt_scaled_null_gap(run)
+    scaled, a, b = rr.platt_scaled(run, "null_gap", "null_gap_logit")
     gaps = [o.answered.candidate.signals["null_gap_logit"] for o in run.outcomes]
     probs = [o.answered.candidate.signals["null_gap"] for o in scaled.outcomes]
     assert all(0 < p < 1 for p in probs)
@@ -128,8 +128,8 @@ def test_weighted_f1_mixes_answerable_and_unanswerable_f1(run):
 def test_threshold_fitted_for_more_answerable_questions_abstains_less(run):
     own = rr.fitted_threshold(run, None)
     mostly = rr.fitted_threshold(run, 0.99)
-    assert mostly <= own
     abstained = lambda t: sum(o.answered.candidate.confidence < t for o in run.outcomes)  # noqa: E731
-    assert abstained(mostly) <= abstained(own)
+    assert abstained(own) > 0  # the set's own mix (8 of 55 unanswerable) abstains on some
+    assert mostly < own and abstained(mostly) < abstained(own)
     crossed = rr.cross_fitted(run, seed=0, share=0.99)
-    assert crossed.metrics["abstention"]["abstained"] <= rr.cross_fitted(run, seed=0).metrics["abstention"]["abstained"]
+    assert crossed.metrics["abstention"]["abstained"] < rr.cross_fitted(run, seed=0).metrics["abstention"]["abstained"]
