@@ -151,6 +151,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     e.add_argument("--export", nargs="?", type=Path, const=DEFAULT_EXPORT, default=None, metavar="DIR",
                    help="write the model (fp16 safetensors), tokenizer, config and MODEL_CARD.md into DIR "
                         f"(default {DEFAULT_EXPORT.relative_to(REPO)})")
+    e.add_argument("--average-with", type=Path, default=None, metavar="DIR",
+                   help="before --eval-dev/--export, replace the run's final weights by their uniform average with "
+                        "the span model exported in DIR (weight averaging, e.g. with the stage this run continued)")
     return p.parse_args(argv)
 
 
@@ -968,7 +971,7 @@ the start and the end of the answer; the answer is always a span of the passage.
 | seed | {seed} |
 | training time | {train_hours:.2f} h (device of the last run: {device}) |
 | checkpoint | `{checkpoint}` |
-{earlier_stages}
+{earlier_stages}{averaging}
 ## Metrics
 At export (`python -m qa.train_reader --eval-dev N`): SQuAD v1.1 dev, gold paragraph, {dev_n} questions:
 EM {dev_em}, F1 {dev_f1}.
@@ -1045,6 +1048,57 @@ def export_model(model, tokenizer, directory: Path, info: dict, facts: dict | No
     return {"directory": str(directory), "weights_bytes": size, "files": sorted(p.name for p in directory.iterdir())}
 
 
+def average_with(model, directory: Path) -> None:
+    """Replace ``model``'s weights by the uniform average of them and the weights exported in ``directory``.
+
+    Weight averaging ("model soup", Wortsman et al. 2022) of two fine-tunings of one model in the same basin (a run
+    and the export it continued from) scores like an ensemble at the cost of one model. Both are rounded to float16
+    first, as exported, so averaging two exports is reproducible bit for bit.
+
+    >>> average_with(model, Path("/work/reader-epoch1"))  # doctest: +SKIP
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    path = Path(directory) / "model.safetensors"
+    if not path.is_file():
+        raise SystemExit(f"error: --average-with: no model.safetensors in {directory}")
+    other = load_file(str(path))
+    state = model.state_dict()
+    params = {name for name, _ in model.named_parameters()}
+    missing = sorted(params - set(other))
+    if missing:
+        raise SystemExit(f"error: --average-with: {directory} lacks {len(missing)} weights of this model, e.g. "
+                         f"{missing[0]}: not the same architecture")
+    with torch.no_grad():
+        for name, tensor in state.items():
+            if name not in other:
+                continue  # buffers that save_pretrained does not write
+            if other[name].shape != tensor.shape:
+                raise SystemExit(f"error: --average-with: {name} has shape {tuple(other[name].shape)} in {directory}, "
+                                 f"{tuple(tensor.shape)} here")
+            mine = tensor.to(torch.float16).to(torch.float32)
+            tensor.copy_(((mine + other[name].to(torch.float32)) / 2).to(tensor.dtype))
+
+
+def averaging_facts(directory: Path | None) -> dict | None:
+    """What the exported weights were averaged with (``training.json``'s ``averaged_with``)."""
+    if directory is None:
+        return None
+    earlier = earlier_training(str(directory))
+    return {"model": Path(directory).name, "weight": 0.5,
+            "global_step": earlier.get("global_step") if earlier else None,
+            "eval_dev": earlier.get("eval_dev") if earlier else None}
+
+
+def averaging_line(averaged: dict | None) -> str:
+    if not averaged:
+        return ""
+    return ("\n**Weights**: the uniform average (weight averaging) of the last stage's final weights and those of "
+            f"`{averaged['model']}`" + (f" (step {averaged['global_step']:,} of its run)" if averaged["global_step"]
+                                        else "") + "; the dev figures below are the average's.\n")
+
+
 def earlier_training(base_model: str | None) -> dict | None:
     """The ``training.json`` of the model a run started from, when that was an export of this script (a run that
     continues training a span model): the exported model keeps its whole history."""
@@ -1076,11 +1130,13 @@ def stage_line(number: int, facts: dict) -> str:
             f"warm-up {s.get('warmup')}, dropout {s.get('dropout')}, seed {s.get('seed')}, "
             f"{(facts.get('train_seconds') or 0) / 3600:.2f} h")
     if dev:
-        line += f"; at its export EM {dev['exact_match']:.1f} / F1 {dev['f1']:.1f} on {dev['n']:,} dev questions"
+        what = (f"averaged with `{facts['averaged_with']['model']}`, at export" if facts.get("averaged_with")
+                else "at its export")
+        line += f"; {what} EM {dev['exact_match']:.1f} / F1 {dev['f1']:.1f} on {dev['n']:,} dev questions"
     return line + "."
 
 
-def training_facts(ckpt: dict, dev: dict | None, checkpoint: Path | None) -> dict:
+def training_facts(ckpt: dict, dev: dict | None, checkpoint: Path | None, averaged: dict | None = None) -> dict:
     """What went into the exported model, for programs (``training.json``); ``continued_from``: the facts of the
     model this run started from, when it was an export of this script."""
     keys = ("base_model", "train_file", "questions", "windows", "windows_trained", "global_step", "total_steps",
@@ -1090,6 +1146,8 @@ def training_facts(ckpt: dict, dev: dict | None, checkpoint: Path | None) -> dic
     facts["base_model"] = portable_model_name(facts["base_model"])
     facts["train_file"] = Path(facts["train_file"]).name if facts["train_file"] else None
     facts = {**facts, "checkpoint": checkpoint.name if checkpoint else None, "eval_dev": dev}
+    if averaged:
+        facts["averaged_with"] = averaged
     earlier = earlier_training(ckpt.get("base_model"))
     return {**facts, "continued_from": earlier} if earlier else facts
 
@@ -1103,13 +1161,13 @@ def portable_model_name(path: str | None) -> str | None:
     return Path(path).name
 
 
-def card_info(ckpt: dict, dev: dict | None, checkpoint: Path | None) -> dict:
+def card_info(ckpt: dict, dev: dict | None, checkpoint: Path | None, averaged: dict | None = None) -> dict:
     """The model card's fields."""
     s = ckpt["settings"]
     previous = earlier_training(ckpt.get("base_model"))
     earlier = stages(previous) if previous else []
     if earlier:
-        this = training_facts(ckpt, dev, checkpoint)
+        this = training_facts(ckpt, dev, checkpoint, averaged)
         first_seed = (earlier[0].get("settings") or {}).get("seed")
         head_init = (f"initialised at random (seed {first_seed}) in stage 1 and trained with the encoder in every "
                      "stage")
@@ -1126,6 +1184,7 @@ def card_info(ckpt: dict, dev: dict | None, checkpoint: Path | None) -> dict:
     return {
         "head_init": head_init,
         "earlier_stages": earlier_stages,
+        "averaging": averaging_line(averaged),
         **s,
         "max_steps": s["max_steps"] or "none",
         "train_file": Path(ckpt["train_file"]).name,
@@ -1235,6 +1294,10 @@ def _run(args, out: Path, log: RunLog, device) -> int:
         if ckpt["global_step"] < ckpt["total_steps"]:
             print(f"note: {ckpt_path.name} is an unfinished run (step {ckpt['global_step']}/{ckpt['total_steps']})")
 
+    averaged = averaging_facts(args.average_with)
+    if args.average_with is not None:
+        average_with(model, args.average_with)
+        log({"event": "averaged", **averaged}, f"weights averaged with {args.average_with}")
     dev = None
     if args.eval_dev:
         dev = evaluate(model, tokenizer, dev_examples(args.dev, args.eval_dev), settings, device, args.bf16,
@@ -1245,8 +1308,8 @@ def _run(args, out: Path, log: RunLog, device) -> int:
             f"{dev['seconds']:.0f} s)")
         (out / "eval_dev.json").write_text(json.dumps(dev, indent=2) + "\n", encoding="utf-8")
     if args.export:
-        exported = export_model(model, tokenizer, args.export, card_info(ckpt, dev, ckpt_path),
-                                training_facts(ckpt, dev, ckpt_path))
+        exported = export_model(model, tokenizer, args.export, card_info(ckpt, dev, ckpt_path, averaged),
+                                training_facts(ckpt, dev, ckpt_path, averaged))
         log({"event": "export", **exported},
             f"exported step {ckpt['global_step']} to {exported['directory']} "
             f"({exported['weights_bytes'] / 1e6:.1f} MB fp16 safetensors)")

@@ -289,3 +289,46 @@ def test_export_of_a_continued_run_describes_every_stage(tiny_span_model, squad_
     assert "lr 5e-05" in card and "initialised at random (seed 0) in stage 1" in card
     # a first-stage card says nothing of stages
     assert "Stage 1" not in (stage1 / "MODEL_CARD.md").read_text()
+
+
+def test_export_averaged_with_an_earlier_export(tiny_span_model, squad_file, tmp_path, capsys):
+    from safetensors.torch import load_file
+
+    first, second = tmp_path / "run1", tmp_path / "run2"
+    stage1, averaged = tmp_path / "models" / "stage1", tmp_path / "models" / "averaged"
+    assert run(tiny_span_model, squad_file, first, settings=[*TINY[:-4], "--max-steps", "2"]) == 0
+    assert tr.main(["--out", str(first), "--skip-train", "--no-bf16", "--export", str(stage1)]) == 0
+    assert run(stage1, squad_file, second, settings=[*TINY[:-4], "--max-steps", "3", "--seed", "5"]) == 0
+    assert tr.main(["--out", str(second), "--skip-train", "--no-bf16", "--average-with", str(stage1),
+                    "--eval-dev", "10", "--dev", str(squad_file), "--export", str(averaged)]) == 0
+    assert "weights averaged with" in capsys.readouterr().out
+
+    # the exported weights are the mean of stage 1's export and this run's final weights, both rounded to fp16
+    old, new = load_file(str(stage1 / "model.safetensors")), load_file(str(averaged / "model.safetensors"))
+    final = tr.load_latest_checkpoint(second)[0]["model"]
+    for name, tensor in new.items():
+        expected = ((final[name].half().float() + old[name].float()) / 2).half()
+        assert torch.equal(tensor, expected), name
+    assert any(not torch.equal(new[k], old[k]) for k in new)  # not simply a copy of stage 1
+    facts = json.loads((averaged / "training.json").read_text())
+    assert facts["averaged_with"] == {"model": "stage1", "weight": 0.5, "global_step": 2, "eval_dev": None}
+    card = (averaged / "MODEL_CARD.md").read_text()
+    assert "**Weights**: the uniform average" in card
+    assert "- Stage 2 (from stage1): 3 steps of" in card and "averaged with `stage1`, at export EM" in card
+    assert "average" not in (stage1 / "MODEL_CARD.md").read_text()
+
+
+def test_average_with_refuses_another_architecture(tiny_span_model, squad_file, tmp_path):
+    out, other = tmp_path / "run", tmp_path / "other"
+    assert run(tiny_span_model, squad_file, out, settings=[*TINY[:-4], "--max-steps", "1"]) == 0
+    other.mkdir()
+    with pytest.raises(SystemExit, match="no model.safetensors"):
+        tr.main(["--out", str(out), "--skip-train", "--no-bf16", "--average-with", str(other),
+                 "--export", str(tmp_path / "x")])
+    from safetensors.torch import save_file
+
+    save_file({"something.else": torch.zeros(2)}, str(other / "model.safetensors"))
+    with pytest.raises(SystemExit, match="not the same architecture"):
+        tr.main(["--out", str(out), "--skip-train", "--no-bf16", "--average-with", str(other),
+                 "--export", str(tmp_path / "x")])
+    assert not (tmp_path / "x").exists()
