@@ -1048,14 +1048,16 @@ def export_model(model, tokenizer, directory: Path, info: dict, facts: dict | No
     return {"directory": str(directory), "weights_bytes": size, "files": sorted(p.name for p in directory.iterdir())}
 
 
-def average_with(model, directory: Path) -> None:
-    """Replace ``model``'s weights by the uniform average of them and the weights exported in ``directory``.
+def average_with(model, directory: Path) -> dict:
+    """Replace ``model``'s weights by the uniform average of them and the weights exported in ``directory``; return
+    what they were averaged with (``training.json``'s ``averaged_with``).
 
     Weight averaging ("model soup", Wortsman et al. 2022) of two fine-tunings of one model in the same basin (a run
     and the export it continued from) scores like an ensemble at the cost of one model. Both are rounded to float16
     first, as exported, so averaging two exports is reproducible bit for bit.
 
     >>> average_with(model, Path("/work/reader-epoch1"))  # doctest: +SKIP
+    {'model': 'reader-epoch1', 'weight': 0.5, 'global_step': 3043, 'eval_dev': {...}}
     """
     import torch
     from safetensors.torch import load_file
@@ -1070,21 +1072,16 @@ def average_with(model, directory: Path) -> None:
     if missing:
         raise SystemExit(f"error: --average-with: {directory} lacks {len(missing)} weights of this model, e.g. "
                          f"{missing[0]}: not the same architecture")
+    shared = [name for name in state if name in other]  # not the buffers that save_pretrained does not write
+    for name in shared:  # all checked before any weight changes
+        if other[name].shape != state[name].shape:
+            raise SystemExit(f"error: --average-with: {name} has shape {tuple(other[name].shape)} in {directory}, "
+                             f"{tuple(state[name].shape)} here")
     with torch.no_grad():
-        for name, tensor in state.items():
-            if name not in other:
-                continue  # buffers that save_pretrained does not write
-            if other[name].shape != tensor.shape:
-                raise SystemExit(f"error: --average-with: {name} has shape {tuple(other[name].shape)} in {directory}, "
-                                 f"{tuple(tensor.shape)} here")
+        for name in shared:
+            tensor = state[name]
             mine = tensor.to(torch.float16).to(torch.float32)
             tensor.copy_(((mine + other[name].to(torch.float32)) / 2).to(tensor.dtype))
-
-
-def averaging_facts(directory: Path | None) -> dict | None:
-    """What the exported weights were averaged with (``training.json``'s ``averaged_with``)."""
-    if directory is None:
-        return None
     earlier = earlier_training(str(directory))
     return {"model": Path(directory).name, "weight": 0.5,
             "global_step": earlier.get("global_step") if earlier else None,
@@ -1294,9 +1291,9 @@ def _run(args, out: Path, log: RunLog, device) -> int:
         if ckpt["global_step"] < ckpt["total_steps"]:
             print(f"note: {ckpt_path.name} is an unfinished run (step {ckpt['global_step']}/{ckpt['total_steps']})")
 
-    averaged = averaging_facts(args.average_with)
+    averaged = None
     if args.average_with is not None:
-        average_with(model, args.average_with)
+        averaged = average_with(model, args.average_with)
         log({"event": "averaged", **averaged}, f"weights averaged with {args.average_with}")
     dev = None
     if args.eval_dev:

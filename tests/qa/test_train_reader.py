@@ -331,4 +331,15 @@ def test_average_with_refuses_another_architecture(tiny_span_model, squad_file, 
     with pytest.raises(SystemExit, match="not the same architecture"):
         tr.main(["--out", str(out), "--skip-train", "--no-bf16", "--average-with", str(other),
                  "--export", str(tmp_path / "x")])
+    # the same names with one weight of another shape
+    from safetensors.torch import load_file
+
+    assert tr.main(["--out", str(out), "--skip-train", "--no-bf16", "--export", str(other)]) == 0
+    weights = load_file(str(other / "model.safetensors"))
+    name = next(k for k in weights if k.endswith("qa_outputs.weight"))
+    weights[name] = torch.zeros(weights[name].shape[0] + 1, weights[name].shape[1], dtype=torch.float16)
+    save_file(weights, str(other / "model.safetensors"))
+    with pytest.raises(SystemExit, match="qa_outputs.weight has shape"):
+        tr.main(["--out", str(out), "--skip-train", "--no-bf16", "--average-with", str(other),
+                 "--export", str(tmp_path / "x")])
     assert not (tmp_path / "x").exists()
