@@ -3,23 +3,25 @@
 Subcommands (run from the repository root with the project's venv):
     fit-sentence   fit the sentence reader's logistic weights on SQuAD v1.1 TRAIN (a seeded sample of articles)
     calibrate      sweep the abstention threshold over SQuAD v2.0 dev end to end and print the best one
-                   (a span model is calibrated, and its threshold written, by bench/reader_report.py)
+                   (a span model is calibrated, and its threshold written, by bench.reader_report)
     eval           the benchmark evaluations (default gold set, SQuAD v1.1 dev, SQuAD v2.0 dev), as `qa eval`
     span-latency   the span reader (the shipped model, or --model): latency of reading the top-5 chunks of a
                    question, fp32 and int8 side by side, and the share spent tokenising, in the model, decoding
 
 Example:
-    $ .venv/bin/python bench/answers.py fit-sentence --articles 60 --questions 4000
-    $ .venv/bin/python bench/answers.py calibrate --reader sentence
-    $ .venv/bin/python bench/answers.py eval --which gold squad11 --limit 2000
-    $ .venv/bin/python bench/answers.py span-latency --repeat 3 --json bench/results/span_latency.json
+    $ .venv/bin/python -m bench.answers fit-sentence --articles 60 --questions 4000
+    $ .venv/bin/python -m bench.answers calibrate --reader sentence
+    $ .venv/bin/python -m bench.answers eval --which gold squad11 --limit 2000
+    $ .venv/bin/python -m bench.answers span-latency --repeat 3 --json bench/results/span_latency.json
+
+The SQuAD files default to corpus.datasets (``$QA_DATA_DIR``); --squad11-train, --squad11-dev and --squad2-dev
+name others.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,24 +29,18 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.common import train_sample  # noqa: E402
-from corpus.defaults import DEFAULT_ARTICLES_DIR, DEFAULT_GOLD  # noqa: E402
-from corpus.squad import load_squad  # noqa: E402
-from index.embedder import Embedder  # noqa: E402
-from qa.evaluate import EvalConfig, apply_threshold, run_eval, squad_index, write_outputs  # noqa: E402
-from qa.reader_sentence import FEATURES, SentenceReader  # noqa: E402
-from qa.retriever import RetrievalConfig, Retriever  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data"
-if not DATA.exists():
-    DATA = Path("/work/shared/data")
-TRAIN = DATA / "squad-v1.1-train.json.gz"
-V11_DEV = DATA / "squad-v1.1-dev.json.gz"
-V20_DEV = DATA / "squad-v2.0-dev.json.gz"
-
+from bench.common import CACHE, train_sample
+from bench.data_options import add_dataset_option
+from corpus.datasets import SQUAD_V11_DEV, SQUAD_V11_TRAIN, SQUAD_V20_DEV
+from corpus.defaults import DEFAULT_ARTICLES_DIR, DEFAULT_GOLD
+from corpus.squad import load_squad
+from index.embedder import Embedder
+from index.lifecycle import cached_index
+from qa.evaluation import EvalConfig, apply_threshold, run_eval
+from qa.evaluation.gold_answerer import SQUAD_INDEX_CONFIG
+from qa.evaluation.report import write_outputs
+from qa.reader_sentence import FEATURES, SentenceReader
+from qa.retriever import RetrievalConfig, Retriever
 
 # ------------------------------------------------------------------------------------------ fit-sentence
 
@@ -65,11 +61,12 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50
 
 
 def cmd_fit_sentence(args) -> None:
-    squad = load_squad(TRAIN)
+    squad = load_squad(args.squad11_train)
     articles, questions = train_sample(squad, args.articles, args.questions, args.seed)
     embedder = Embedder()
-    index, directory, reused = squad_index(TRAIN, articles, embedder=embedder, subset=f"train-{args.articles}-{args.seed}")
-    print(f"{'reused' if reused else 'built'} {directory}: {len(index.articles)} articles, {len(index.chunks)} chunks")
+    cached = cached_index("squad-train", articles, SQUAD_INDEX_CONFIG, CACHE, embedder)
+    index = cached.index
+    print(f"{'reused' if cached.reused else 'built'} {cached.directory}: {len(index.articles)} articles, {len(index.chunks)} chunks")
     retriever = Retriever(index, RetrievalConfig(), embedder=embedder)
     reader = SentenceReader(embedder)
     rows, labels, groups = [], [], []
@@ -111,13 +108,13 @@ def _top1(scores: np.ndarray, groups: np.ndarray) -> list[int]:
 
 def cmd_calibrate(args) -> None:
     config = EvalConfig(reader=args.reader, model=args.model, limit=args.limit, seed=args.seed, progress=not args.quiet)
-    run = run_eval(V20_DEV, config)
-    c = run.metrics["calibration"]
-    print(json.dumps(c, indent=2))
-    print(f"at the current threshold {run.threshold}: abstention {json.dumps(run.metrics['abstention'])}")
-    calibrated = apply_threshold(run, c["best_threshold"])
+    run = run_eval(args.squad2_dev, config)
+    c = run.metrics.calibration
+    print(json.dumps(c.to_dict(), indent=2))
+    print(f"at the current threshold {run.threshold}: abstention {json.dumps(run.metrics.abstention.to_dict())}")
+    calibrated = apply_threshold(run, c.best_threshold)
     m = calibrated.metrics
-    print(f"at {c['best_threshold']:.4f}: EM {m['exact_match']:.4f} F1 {m['f1']:.4f} found {m['answer_found']:.4f} abstention {json.dumps(m['abstention'])}")
+    print(f"at {c.best_threshold:.4f}: EM {m.scores.exact_match:.4f} F1 {m.scores.f1:.4f} found {m.scores.answer_found:.4f} abstention {json.dumps(m.abstention.to_dict())}")
     if args.out:
         write_outputs(calibrated, Path(args.out))
         print(f"wrote {args.out} (at the calibrated threshold)")
@@ -127,8 +124,8 @@ def cmd_calibrate(args) -> None:
 
 
 def _index_for_default(path: Path) -> Path:
+    from index.lifecycle import ensure_index
     from index.store import IndexConfig
-    from qa.indexing import ensure_index
 
     ensure_index([DEFAULT_ARTICLES_DIR], path, IndexConfig(), progress=False)
     return path
@@ -139,8 +136,8 @@ def cmd_eval(args) -> None:
     index_dir = _index_for_default(Path(args.index))
     sets = {
         "gold": (DEFAULT_GOLD, None),
-        "squad11": (V11_DEV, args.limit),
-        "squad2": (V20_DEV, args.limit),
+        "squad11": (args.squad11_dev, args.limit),
+        "squad2": (args.squad2_dev, args.limit),
     }
     for name in args.which:
         path, limit = sets[name]
@@ -148,7 +145,7 @@ def cmd_eval(args) -> None:
         started = time.perf_counter()
         run = run_eval(path, config, index_dir=index_dir)
         write_outputs(run, out_root / name)
-        m = run.metrics
+        m = run.metrics.to_dict()
         print(f"== {name}: {m['questions']} questions ({time.perf_counter() - started:.0f} s), {run.index_note}")
         print(json.dumps({k: m[k] for k in ("exact_match", "f1", "answer_found", "has_answer", "no_answer", "abstention", "retrieval", "latency_ms", "calibration", "abstain_threshold")}, default=_round))
         if "by_kind" in m:
@@ -183,7 +180,7 @@ def measure_span_latency(model: Path | None, precisions: list[str], repeat: int 
     returns the figures. ``model`` None: the shipped reader, else a random-head MiniLM of the same size."""
     import torch
 
-    from corpus.gold import load_gold_jsonl
+    from corpus.gold_sets import load_gold_jsonl
     from qa.answerer import SHIPPED_READER_DIR, load_answerer
     from qa.reader_span import SpanReader, SpanReaderConfig
 
@@ -242,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     sp.add_argument("--questions", type=int, default=4000)
     sp.add_argument("--k", type=int, default=5)
     sp.add_argument("--seed", type=int, default=0)
+    add_dataset_option(sp, SQUAD_V11_TRAIN)
     sp.set_defaults(func=cmd_fit_sentence)
     sp = sub.add_parser("calibrate")
     sp.add_argument("--reader", choices=("sentence", "span"), default="sentence")
@@ -250,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--out", help="also write the eval outputs here")
     sp.add_argument("--quiet", action="store_true")
+    add_dataset_option(sp, SQUAD_V20_DEV)
     sp.set_defaults(func=cmd_calibrate)
     sp = sub.add_parser("eval")
     sp.add_argument("--which", nargs="+", choices=("gold", "squad11", "squad2"), default=["gold", "squad11", "squad2"])
@@ -263,6 +262,8 @@ def main(argv: list[str] | None = None) -> None:
     sp.add_argument("--index", default=".qa-index")
     sp.add_argument("--out", default="bench/out/answers")
     sp.add_argument("--quiet", action="store_true")
+    add_dataset_option(sp, SQUAD_V11_DEV)
+    add_dataset_option(sp, SQUAD_V20_DEV)
     sp.set_defaults(func=cmd_eval)
     sp = sub.add_parser("span-latency")
     sp.add_argument("--model", help="span model directory (default: the shipped reader, else a random-head MiniLM)")

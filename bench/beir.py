@@ -6,7 +6,8 @@ since one article may stand for several documents). Queries are kept only when t
 as BEIR's own loader does.
 
 Example:
-    >>> articles, doc_to_article, queries, qrels = load_beir("/work/shared/data/beir-scifact")  # doctest: +SKIP
+    >>> from corpus.datasets import BEIR_SCIFACT, dataset_path
+    >>> articles, doc_to_article, queries, qrels = load_beir(dataset_path(BEIR_SCIFACT))  # doctest: +SKIP
     >>> qrels["1"]                                        # doctest: +SKIP
     {'31715818': 1}
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from corpus.article import Article
-from corpus.gold import read_text
+from corpus.text_file import read_text
 
 
 class BeirSet(NamedTuple):

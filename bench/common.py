@@ -1,42 +1,19 @@
-"""Shared pieces of the benchmark scripts: cached index builds, SQuAD hit test, recall/MRR, percentiles."""
+"""Shared pieces of the benchmark scripts: the index cache folder, SQuAD hit test, recall/MRR, percentiles.
+
+Indexes are cached with ``index.lifecycle.cached_index`` (the same helper evaluation uses) under ``CACHE``.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
-import time
 from pathlib import Path
 
 import numpy as np
 
-from corpus.gold import GoldQuestion
-from index.store import CorpusIndex, IndexConfig, IndexProblem, build_index, load_index, save_index
+from corpus.gold_sets import GoldQuestion
 from index.chunk import Chunk
 
 CACHE = Path(__file__).parent / "cache"
-
-
-def cached_index(name: str, articles, config: IndexConfig, rebuild: bool = False) -> tuple[CorpusIndex, dict]:
-    """Build (and time) an index once; later runs load it. Returns the index and its build stats."""
-    key = hashlib.sha256(
-        json.dumps([sorted(a.id for a in articles), config.settings()], sort_keys=True).encode()
-    ).hexdigest()[:12]
-    directory = CACHE / f"{name}-{key}"
-    stats_path = directory / "build_stats.json"
-    if not rebuild and stats_path.exists():
-        try:
-            return load_index(directory, config), json.loads(stats_path.read_text())
-        except IndexProblem:
-            pass
-    t0 = time.perf_counter()
-    index = build_index(articles, config, progress=True)
-    seconds = time.perf_counter() - t0
-    save_index(index, directory)
-    stats = {"chunks": len(index.chunks), "articles": len(index.articles), "build_s": round(seconds, 2),
-             "chunks_per_s": round(len(index.chunks) / seconds, 1)}
-    stats_path.write_text(json.dumps(stats))
-    return index, stats
 
 
 def train_sample(squad, n_articles: int, n_questions: int, seed: int) -> tuple[list, list[GoldQuestion]]:

@@ -11,9 +11,9 @@ corpus built in a temporary folder (or ``--index DIR``). Latency is what the cli
 response read), over loopback.
 
 Example:
-    $ .venv/bin/python bench/load_api.py                          # 20 clients x 10 questions
-    $ .venv/bin/python bench/load_api.py --clients 50 --questions 4 --json bench/results/load_api.json
-    $ .venv/bin/python bench/load_api.py --url http://127.0.0.1:7860   # a running `qa chat`
+    $ .venv/bin/python -m bench.load_api                          # 20 clients x 10 questions
+    $ .venv/bin/python -m bench.load_api --clients 50 --questions 4 --json bench/results/load_api.json
+    $ .venv/bin/python -m bench.load_api --url http://127.0.0.1:7860   # a running `qa chat`
 """
 
 from __future__ import annotations
@@ -30,9 +30,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from index.offline import use_offline_defaults
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -153,13 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", help="also write the results to this file")
     args = p.parse_args(argv)
 
+    use_offline_defaults()  # before the app below imports gradio
     server = None
     with tempfile.TemporaryDirectory(prefix="qa-load-") as tmp:
         url = args.url
         if url is None:
             from corpus.defaults import DEFAULT_ARTICLES_DIR
+            from index.lifecycle import ensure_index
             from index.store import IndexConfig
-            from qa.indexing import ensure_index
             from ui.app import create_app, load_service, serve_in_thread
 
             index_dir = Path(args.index) if args.index else Path(tmp) / "index"

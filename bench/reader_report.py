@@ -23,9 +23,11 @@ Then the summary table is printed, written to OUT/summary.md and into MODEL/MODE
 results markers). A step is redone when the model's weights changed (their digest is stored with the step).
 
 Example:
-    $ .venv/bin/python bench/reader_report.py                       # everything, the shipped model
-    $ .venv/bin/python bench/reader_report.py --e2e-limit 3000      # seeded samples for the end-to-end steps
-    $ .venv/bin/python bench/reader_report.py --steps squad11-reader-only --model build/reader-step2000
+    $ .venv/bin/python -m bench.reader_report                       # everything, the shipped model
+    $ .venv/bin/python -m bench.reader_report --e2e-limit 3000      # seeded samples for the end-to-end steps
+    $ .venv/bin/python -m bench.reader_report --steps squad11-reader-only --model build/reader-step2000
+
+The SQuAD files default to corpus.datasets (``$QA_DATA_DIR``); --squad11-dev and --squad2-dev name others.
 """
 
 from __future__ import annotations
@@ -40,17 +42,30 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.answers import _index_for_default, fit_logistic, measure_span_latency
+from bench.data_options import add_dataset_option
+from corpus.datasets import SQUAD_V11_DEV, SQUAD_V20_DEV
+from corpus.defaults import DEFAULT_GOLD
+from corpus.gold_sets import load_gold_jsonl
+from qa.answerer import SHIPPED_READER_DIR
+from qa.evaluation import (
+    EvalConfig,
+    EvalRun,
+    Metrics,
+    apply_threshold,
+    make_run,
+    run_eval,
+)
+from qa.evaluation.report import write_outputs
+from qa.metrics import best_threshold
+from qa.reader_span import (
+    CALIBRATION_FILE,
+    CONFIDENCES,
+    SpanReaderConfig,
+    null_gap_probability,
+)
 
-from bench.answers import V11_DEV, V20_DEV, _index_for_default, fit_logistic, measure_span_latency  # noqa: E402
-from corpus.defaults import DEFAULT_GOLD  # noqa: E402
-from corpus.gold import load_gold_jsonl  # noqa: E402
-from qa.answerer import SHIPPED_READER_DIR  # noqa: E402
-from qa.evaluate import EvalConfig, EvalRun, apply_threshold, run_eval, summarize, write_outputs  # noqa: E402
-from qa.metrics import best_threshold  # noqa: E402
-from qa.reader_span import CALIBRATION_FILE, CONFIDENCES, SpanReaderConfig, null_gap_probability  # noqa: E402
-
+RESULTS = Path(__file__).resolve().parent / "results"
 STEPS = ("squad11-reader-only", "squad11-reader-only-int8", "squad2-calibrate", "squad11-end-to-end", "gold",
          "latency")
 STEP_FILE = "step.json"
@@ -80,21 +95,21 @@ def save(out: Path, digest: str, settings: dict, figures: dict, seconds: float) 
     return record
 
 
-def scores(m: dict, share: float | None = None) -> dict:
-    """The headline figures of a metrics.json, in percent; with ``share``, also its F1 weighted to that share
+def scores(m: Metrics, share: float | None = None) -> dict:
+    """The headline figures of a run's metrics, in percent; with ``share``, also its F1 weighted to that share
     of answerable questions (``weighted_f1``)."""
     pct = lambda v: None if v is None else round(100 * v, 2)  # noqa: E731
-    a = m["abstention"]
+    a = m.abstention
     return {
-        "questions": m["questions"],
-        "exact_match": pct(m["exact_match"]),
-        "f1": pct(m["f1"]),
-        "has_answer_f1": pct(m["has_answer"]["f1"]) if m["has_answer"]["count"] else None,
-        "abstain_precision": pct(a.get("precision")),
-        "abstain_recall": pct(a.get("recall")),
-        "abstained": a.get("abstained"),
-        "threshold": m["abstain_threshold"],
-        "latency_p50_ms": m["latency_ms"].get("p50") if m.get("latency_ms") else None,
+        "questions": m.questions,
+        "exact_match": pct(m.scores.exact_match),
+        "f1": pct(m.scores.f1),
+        "has_answer_f1": pct(m.has_answer.scores.f1) if m.has_answer.count else None,
+        "abstain_precision": pct(a.precision),
+        "abstain_recall": pct(a.recall),
+        "abstained": a.abstained,
+        "threshold": m.abstain_threshold,
+        "latency_p50_ms": m.latency_ms.p50,
         **({"weighted_f1": weighted_f1(m, share)} if share is not None else {}),
     }
 
@@ -134,13 +149,13 @@ def fitted_threshold(run: EvalRun, share: float | None) -> float:
                           [o.gold.answerable for o in run.outcomes], share).threshold
 
 
-def weighted_f1(metrics: dict, share: float) -> float | None:
+def weighted_f1(metrics: Metrics, share: float) -> float | None:
     """The F1 expected where ``share`` of the questions are answerable: the run's F1 on its answerable and on
     its unanswerable questions, mixed in that proportion (None when it lacks either kind)."""
-    has, no = metrics["has_answer"], metrics["no_answer"]
-    if not has["count"] or not no["count"]:
+    has, no = metrics.has_answer, metrics.no_answer
+    if not has.count or not no.count:
         return None
-    return round(100 * (share * has["f1"] + (1 - share) * no["f1"]), 2)
+    return round(100 * (share * has.scores.f1 + (1 - share) * no.scores.f1), 2)
 
 
 def cross_fitted(run: EvalRun, seed: int = 0, share: float | None = None) -> EvalRun:
@@ -152,11 +167,10 @@ def cross_fitted(run: EvalRun, seed: int = 0, share: float | None = None) -> Eva
     outcomes = []
     for fit, score in ((halves[0], halves[1]), (halves[1], halves[0])):
         threshold = fitted_threshold(replace(run, outcomes=[run.outcomes[i] for i in fit]), share)
-        part = replace(run, outcomes=[run.outcomes[i] for i in score], metrics={"questions_in_file": None})
+        part = replace(run, outcomes=[run.outcomes[i] for i in score])
         outcomes.extend(apply_threshold(part, threshold).outcomes)
-    merged = replace(run, outcomes=outcomes, threshold=float("nan"))
-    merged.metrics = summarize(merged, total=run.metrics.get("questions_in_file"))
-    return merged
+    return make_run(run.gold_path, run.config, run.reader, float("nan"), outcomes, run.index_note,
+                    run.metrics.questions_in_file)
 
 
 def run_steps(args) -> dict:
@@ -194,13 +208,13 @@ def run_steps(args) -> dict:
         if step.startswith("squad11-reader-only"):
             config = EvalConfig(reader="span", model=str(model), int8=settings["int8"], reader_only=True,
                                 limit=settings["limit"], seed=args.seed, threshold=0.0, progress=not args.quiet)
-            run = run_eval(V11_DEV, config, index_dir=index_dir)
+            run = run_eval(args.squad11_dev, config, index_dir=index_dir)
             write_outputs(run, out)
             figures = {"all": scores(run.metrics)}
         elif step == "squad2-calibrate":
             config = EvalConfig(reader="span", model=str(model), int8=e2e_int8, limit=settings["limit"],
                                 seed=args.seed, progress=not args.quiet)
-            run = run_eval(V20_DEV, config, index_dir=index_dir)
+            run = run_eval(args.squad2_dev, config, index_dir=index_dir)
             run, scale, shift = platt_scaled(run, "null_gap", "null_gap_logit")
             run, joint_scale, joint_shift = platt_scaled(run, "joint", "joint_log")
             share = settings["answerable_share"]
@@ -220,11 +234,11 @@ def run_steps(args) -> dict:
             (model / CALIBRATION_FILE).write_text(json.dumps({
                 "confidence": chosen, "abstain_threshold": threshold, "null_gap_scale": scale, "null_gap_shift": shift,
                 "joint_scale": joint_scale, "joint_shift": joint_shift,
-                "criterion": "f1", "answerable_share": share, "data": V20_DEV.name,
+                "criterion": "f1", "answerable_share": share, "data": args.squad2_dev.name,
                 "questions": len(run.outcomes), "mode": "hybrid", "k": config.k, "int8": e2e_int8,
                 "cross_fitted_weighted_f1": {s: by_signal[s]["figures"]["cross_fitted"]["weighted_f1"]
                                              for s in CONFIDENCES},
-                "command": "bench/reader_report.py --steps squad2-calibrate"
+                "command": "python -m bench.reader_report --steps squad2-calibrate"
                            + (f" --e2e-limit {settings['limit']} --seed {args.seed}" if settings["limit"] else "")
                            + (f" --answerable-share {share}" if args.answerable_share is not None else ""),
             }, indent=2) + "\n")
@@ -236,13 +250,13 @@ def run_steps(args) -> dict:
             print(f"   confidence {chosen}, threshold {threshold:.4f} (answerable share {share:.3f}) written to "
                   f"{model / CALIBRATION_FILE}")
         elif step in ("squad11-end-to-end", "gold"):
-            gold = V11_DEV if step == "squad11-end-to-end" else DEFAULT_GOLD
+            gold = args.squad11_dev if step == "squad11-end-to-end" else DEFAULT_GOLD
             config = EvalConfig(reader="span", model=str(model), int8=e2e_int8, limit=settings["limit"],
                                 seed=args.seed, progress=not args.quiet)
             run = run_eval(gold, config, index_dir=index_dir)
             write_outputs(run, out)
             figures = {"calibrated": scores(run.metrics), "no_abstention": scores(apply_threshold(run, 0.0).metrics),
-                       "retrieval": run.metrics.get("retrieval"), "by_kind": run.metrics.get("by_kind")}
+                       "retrieval": run.metrics.to_dict()["retrieval"], "by_kind": run.metrics.to_dict().get("by_kind")}
         else:
             figures = measure_span_latency(model, ["fp32", "int8"], args.repeat, 5, Path(args.index),
                                            args.latency_threads)
@@ -311,7 +325,7 @@ def summary(records: dict, model: Path) -> str:
     lines = [
         f"Model weights digest `{weights_digest(model)}`; confidence {calibrated_confidence(model)}, threshold "
         f"{f(calibrated_threshold(model), 4) if calibrated_threshold(model) is not None else 'not calibrated'}. "
-        "Produced by `bench/reader_report.py`.",
+        "Produced by `python -m bench.reader_report`.",
         "",
         "| evaluation | questions | EM | F1 | notes |",
         "|---|---|---|---|---|",
@@ -346,7 +360,7 @@ def write_into_card(card: Path, text: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default=str(SHIPPED_READER_DIR), help="span model directory (default: the shipped one)")
-    p.add_argument("--out", default=str(ROOT / "bench" / "results" / "reader"))
+    p.add_argument("--out", default=str(RESULTS / "reader"))
     p.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
     p.add_argument("--e2e-limit", type=int, help="seeded sample of N questions for the SQuAD end-to-end steps")
     p.add_argument("--reader-only-limit", type=int, help="seeded sample for the reader-only steps (default: all)")
@@ -360,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", default=".qa-index", help="the default corpus index (built when missing)")
     p.add_argument("--force", action="store_true", help="redo the chosen steps even when done")
     p.add_argument("--quiet", action="store_true")
+    add_dataset_option(p, SQUAD_V11_DEV)
+    add_dataset_option(p, SQUAD_V20_DEV)
     args = p.parse_args(argv)
     import torch
 

@@ -4,7 +4,7 @@ For every question a hit is a retrieved chunk inside the gold paragraph that con
 Prints recall@1/5/20 and MRR@10 for bm25, dense and hybrid in one run, the index build rate, and per-query
 latency p50/p95 for each mode (single queries, query embedding included).
 
-    python bench/retrieval_squad.py [--limit N] [--latency-sample 500] [--rebuild]
+    python -m bench.retrieval_squad [--limit N] [--latency-sample 500] [--rebuild] [--data PATH]
 """
 
 from __future__ import annotations
@@ -12,24 +12,22 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import cached_index, first_hit_rank, percentiles_ms, ranking_metrics  # noqa: E402
-from corpus.squad import load_squad  # noqa: E402
-from index.chunker import ChunkerConfig  # noqa: E402
-from index.store import IndexConfig  # noqa: E402
-from qa.retriever import MODES, RetrievalConfig, Retriever  # noqa: E402
-
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-dev.json.gz"
+from bench.common import CACHE, first_hit_rank, percentiles_ms, ranking_metrics
+from bench.data_options import add_dataset_option
+from corpus.datasets import SQUAD_V11_DEV
+from corpus.squad import load_squad
+from index.chunker import ChunkerConfig
+from index.lifecycle import cached_index
+from index.store import IndexConfig
+from qa.retriever import MODES, RetrievalConfig, Retriever
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(DEV))
+    add_dataset_option(ap, SQUAD_V11_DEV, "--data")
     ap.add_argument("--limit", type=int, default=0, help="seeded sample of questions (0: all)")
     ap.add_argument("--latency-sample", type=int, default=500)
     ap.add_argument("--rebuild", action="store_true", help="rebuild the index to time the build")
@@ -40,7 +38,8 @@ def main() -> None:
     questions = squad.questions
     if args.limit:
         questions = random.Random(7).sample(questions, args.limit)
-    index, stats = cached_index("squad-dev", squad.articles, IndexConfig(chunker=ChunkerConfig(respect_paragraphs=True), title_in_passages=not args.no_title), args.rebuild)
+    cached = cached_index("squad-dev", squad.articles, IndexConfig(chunker=ChunkerConfig(respect_paragraphs=True), title_in_passages=not args.no_title), CACHE, rebuild=args.rebuild)
+    index, stats = cached.index, cached.build_stats
     print(f"corpus: {stats['articles']} articles, {squad.paragraph_count} paragraphs -> {stats['chunks']} chunks; "
           f"build {stats['build_s']} s = {stats['chunks_per_s']} chunks/s; {len(questions)} questions")
     retriever = Retriever(index, RetrievalConfig())

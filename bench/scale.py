@@ -9,7 +9,7 @@ estimate), and the index holds the unique chunks' real vectors repeated across r
 
 Also compares exact (flat) and HNSW FAISS search at that size: latency and recall@10 against exact.
 
-    python bench/scale.py --chunks 100000
+    python -m bench.scale --chunks 100000 [--squad11-train PATH] [--squad11-dev PATH]
 """
 
 from __future__ import annotations
@@ -17,27 +17,23 @@ from __future__ import annotations
 import argparse
 import random
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from bench.common import percentiles_ms  # noqa: E402
-from corpus.article import Article  # noqa: E402
-from corpus.squad import load_squad  # noqa: E402
-from index.bm25 import BM25Index  # noqa: E402
-from index.chunker import ChunkerConfig, chunk_articles  # noqa: E402
-from index.dense import DenseConfig, DenseIndex  # noqa: E402
-from index.embedder import Embedder  # noqa: E402
-from index.store import CorpusIndex, IndexConfig, load_index, save_index  # noqa: E402
-from qa.retriever import RetrievalConfig, Retriever  # noqa: E402
-
-TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-train.json.gz"
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-dev.json.gz"
+from bench.common import percentiles_ms
+from bench.data_options import add_dataset_option
+from corpus.article import Article
+from corpus.datasets import SQUAD_V11_DEV, SQUAD_V11_TRAIN
+from corpus.squad import load_squad
+from index.bm25 import BM25Index
+from index.chunker import ChunkerConfig, chunk_articles
+from index.dense import DenseConfig, DenseIndex
+from index.embedder import Embedder
+from index.store import CorpusIndex, IndexConfig, load_index, save_index
+from qa.retriever import RetrievalConfig, Retriever
 
 
 def peak_rss_mb() -> float:
@@ -49,9 +45,11 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=100_000)
     ap.add_argument("--embed-sample", type=int, default=2000)
     ap.add_argument("--queries", type=int, default=300)
+    add_dataset_option(ap, SQUAD_V11_TRAIN)
+    add_dataset_option(ap, SQUAD_V11_DEV)
     args = ap.parse_args()
     config = IndexConfig(chunker=ChunkerConfig(respect_paragraphs=True))
-    squad = load_squad(TRAIN)
+    squad = load_squad(args.squad11_train)
     base_chunks = chunk_articles(squad.articles, config.chunker)
     replicas = -(-args.chunks // len(base_chunks))
     articles = [
@@ -95,7 +93,7 @@ def main() -> None:
     print(f"build: BM25 {t_bm25:.1f} s, FAISS flat {t_faiss:.2f} s, save {t_save:.1f} s, load {t_load:.1f} s; "
           f"total with estimated embedding {total / 60:.1f} min; peak RSS so far {peak_rss_mb():.0f} MB")
 
-    questions = [q.question for q in random.Random(5).sample(load_squad(DEV).questions, args.queries)]
+    questions = [q.question for q in random.Random(5).sample(load_squad(args.squad11_dev).questions, args.queries)]
     retriever = Retriever(index, RetrievalConfig(), embedder=embedder)
     for q in questions[:10]:
         retriever.search(q)  # warm-up

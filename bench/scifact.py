@@ -3,25 +3,22 @@
 Each document is one article whose text is its title, a blank line, and its abstract (as BEIR indexes
 title + text). Chunks are ranked, then each document takes the rank of its best chunk.
 
-    python bench/scifact.py
+    python -m bench.scifact [--data PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import cached_index  # noqa: E402
-from corpus.article import Article  # noqa: E402
-from corpus.beir import load_beir  # noqa: E402
-from index.store import IndexConfig  # noqa: E402
-from qa.retriever import MODES, RetrievalConfig, Retriever  # noqa: E402
-
-SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "beir-scifact"
+from bench.beir import load_beir
+from bench.common import CACHE
+from bench.data_options import add_dataset_option
+from corpus.article import Article
+from corpus.datasets import BEIR_SCIFACT
+from index.lifecycle import cached_index
+from index.store import IndexConfig
+from qa.retriever import MODES, RetrievalConfig, Retriever
 
 
 def ndcg_at_10(ranked_docs: list[str], relevant: dict[str, int]) -> float:
@@ -33,7 +30,7 @@ def ndcg_at_10(ranked_docs: list[str], relevant: dict[str, int]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(SCIFACT))
+    add_dataset_option(ap, BEIR_SCIFACT, "--data")
     args = ap.parse_args()
     beir = load_beir(args.data)
     docs_of = beir.article_to_docs
@@ -42,7 +39,8 @@ def main() -> None:
         joined = Article.from_text(f"{art.title}\n\n{art.text}", title=art.title)
         articles.append(joined)
         doc_of_article[joined.id] = docs_of[art.id]
-    index, stats = cached_index("scifact", articles, IndexConfig())
+    cached = cached_index("scifact", articles, IndexConfig(), CACHE)
+    index, stats = cached.index, cached.build_stats
     print(f"SciFact: {stats['articles']} documents -> {stats['chunks']} chunks (build {stats['chunks_per_s']} chunks/s); "
           f"{len(beir.queries)} test queries")
     retriever = Retriever(index, RetrievalConfig())

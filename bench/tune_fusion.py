@@ -3,27 +3,24 @@
 A corpus of train articles about the size of the dev corpus is indexed; for a seeded sample of their questions
 the dense and BM25 top-100 lists are computed once, then every candidate rule is scored offline.
 
-    python bench/tune_fusion.py --articles 50 --questions 4000 [--no-title]
+    python -m bench.tune_fusion --articles 50 --questions 4000 [--no-title] [--squad11-train PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from bench.common import cached_index, first_hit_rank, ranking_metrics, train_sample  # noqa: E402
-from corpus.squad import load_squad  # noqa: E402
-from index.chunker import ChunkerConfig  # noqa: E402
-from index.store import IndexConfig  # noqa: E402
-from qa.fusion import convex_fuse, rrf_fuse  # noqa: E402
-from qa.retriever import RetrievalConfig, Retriever  # noqa: E402
-
-TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-v1.1-train.json.gz"
+from bench.common import CACHE, first_hit_rank, ranking_metrics, train_sample
+from bench.data_options import add_dataset_option
+from corpus.datasets import SQUAD_V11_TRAIN
+from corpus.squad import load_squad
+from index.chunker import ChunkerConfig
+from index.lifecycle import cached_index
+from index.store import IndexConfig
+from qa.fusion import convex_fuse, rrf_fuse
+from qa.retriever import RetrievalConfig, Retriever
 
 
 def main() -> None:
@@ -32,11 +29,13 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--no-title", action="store_true", help="index chunks without their article title")
+    add_dataset_option(ap, SQUAD_V11_TRAIN)
     args = ap.parse_args()
-    squad = load_squad(TRAIN)
+    squad = load_squad(args.squad11_train)
     articles, questions = train_sample(squad, args.articles, args.questions, args.seed)
     config = IndexConfig(chunker=ChunkerConfig(respect_paragraphs=True), title_in_passages=not args.no_title)
-    index, stats = cached_index("squad-train-tune", articles, config)
+    cached = cached_index("squad-train-tune", articles, config, CACHE)
+    index, stats = cached.index, cached.build_stats
     print(f"train tuning corpus: {stats['articles']} articles, {stats['chunks']} chunks; {len(questions)} questions; "
           f"title in passages: {config.title_in_passages}")
     retriever = Retriever(index, RetrievalConfig(candidates=100))

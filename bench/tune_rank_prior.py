@@ -7,7 +7,7 @@ r ** -w (``SpanReaderConfig.rank_prior``). Here the train tuning corpus of bench
 articles, indexed as `qa eval` indexes SQuAD) is read once per question (hybrid, k=5), the logits are kept, and
 every weight is decoded offline. Prints EM/F1 per weight and writes them to OUT (JSON).
 
-    .venv/bin/python bench/tune_rank_prior.py --questions 1000
+    .venv/bin/python -m bench.tune_rank_prior --questions 1000 [--squad11-train PATH]
 """
 
 from __future__ import annotations
@@ -18,19 +18,19 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.common import CACHE, train_sample
+from bench.data_options import add_dataset_option
+from bench.reader_report import weights_digest
+from corpus.datasets import SQUAD_V11_TRAIN
+from corpus.squad import load_squad
+from index.lifecycle import cached_index
+from qa.answerer import SHIPPED_READER_DIR
+from qa.evaluation.gold_answerer import SQUAD_INDEX_CONFIG
+from qa.metrics import exact_match, f1_score
+from qa.reader_span import SpanReader, SpanReaderConfig
+from qa.retriever import RetrievalConfig, Retriever
 
-from bench.common import cached_index, train_sample  # noqa: E402
-from bench.reader_report import weights_digest  # noqa: E402
-from corpus.squad import load_squad  # noqa: E402
-from qa.answerer import SHIPPED_READER_DIR  # noqa: E402
-from qa.evaluate import SQUAD_INDEX_CONFIG  # noqa: E402
-from qa.metrics import exact_match, f1_score  # noqa: E402
-from qa.reader_span import SpanReader, SpanReaderConfig  # noqa: E402
-from qa.retriever import RetrievalConfig, Retriever  # noqa: E402
-
-TRAIN = ROOT.parent / "shared" / "data" / "squad-v1.1-train.json.gz"
+RESULTS = Path(__file__).resolve().parent / "results"
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 
 
@@ -42,13 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13, help="the sample of bench/tune_fusion.py")
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "reader" / "rank_prior.json"))
+    ap.add_argument("--out", default=str(RESULTS / "reader" / "rank_prior.json"))
+    add_dataset_option(ap, SQUAD_V11_TRAIN)
     args = ap.parse_args(argv)
     import torch
 
     torch.set_num_threads(args.threads)
-    articles, questions = train_sample(load_squad(TRAIN), args.articles, args.questions, args.seed)
-    index, stats = cached_index("squad-train-tune", articles, SQUAD_INDEX_CONFIG)
+    articles, questions = train_sample(load_squad(args.squad11_train), args.articles, args.questions, args.seed)
+    cached = cached_index("squad-train-tune", articles, SQUAD_INDEX_CONFIG, CACHE)
+    index, stats = cached.index, cached.build_stats
     retriever = Retriever(index, RetrievalConfig())
     reader = SpanReader(args.model, SpanReaderConfig(int8=False))
     print(f"{stats['articles']} train articles, {stats['chunks']} chunks; {len(questions)} questions; "
@@ -78,10 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         r = rows[str(w)]
         print(f"{w:7.2f} {r['exact_match']:6.2f} {r['f1']:6.2f} {r['answers_from_top_chunk']:17.1f}")
     print(f"best F1: weight {best}")
-    result = {"data": TRAIN.name, "articles": stats["articles"], "questions": n, "seed": args.seed, "k": args.k,
+    result = {"data": args.squad11_train.name, "articles": stats["articles"], "questions": n, "seed": args.seed, "k": args.k,
               "mode": "hybrid", "model_digest": weights_digest(Path(args.model)), "by_weight": rows,
               "best_weight": best, "seconds": round(time.perf_counter() - t0, 1),
-              "command": f"bench/tune_rank_prior.py --questions {args.questions}"}
+              "command": f"python -m bench.tune_rank_prior --questions {args.questions}"}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")

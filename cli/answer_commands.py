@@ -1,31 +1,68 @@
-"""The ``qa ask``, ``qa eval`` and ``qa chat`` commands (registered by ``qa.cli``; heavy imports on use).
+"""``qa ask`` and ``qa eval``: answering a question, and evaluating against gold questions.
+
+The reader and evaluation are imported when a command runs, so ``qa --help`` and ``qa search`` stay quick.
 
 Example:
     $ qa ask "Who is the Chinese foreign ministry spokesman?"
     $ qa ask "Who is the Chinese foreign ministry spokesman?" --json --k 3 --mode bm25
     $ qa eval corpus/gold/default.jsonl --out runs/default
-    $ qa eval /work/shared/data/squad-v1.1-dev.json.gz --limit 2000 --seed 0 --out runs/squad11
-    $ qa chat --port 7860
+    $ qa eval ../shared/data/squad-v1.1-dev.json.gz --limit 2000 --seed 0 --out runs/squad11
 """
 
 from __future__ import annotations
 
 import argparse
-
 import json
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from qa.config import Paths
+from cli.options import add_index_option
 from qa.retriever import MODES
 from qa.types import Answer
+
+if TYPE_CHECKING:
+    from qa.evaluation.summary import Metrics
 
 READER_CHOICES = ("auto", "sentence", "span")
 
 
-def register(sub, with_index) -> None:
-    sp = with_index(sub.add_parser("ask", help="answer a question from the indexed articles, with citations"))
+@dataclass(frozen=True)
+class AskOptions:
+    index_dir: Path
+    question: str
+    k: int = 5
+    mode: str = "hybrid"
+    reader: str = "auto"
+    model: str | None = None
+    int8: bool | None = None
+    threshold: float | None = None
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    index_dir: Path
+    gold: str
+    out: str | None = None
+    json: bool = False
+    k: int = 5
+    mode: str = "hybrid"
+    reader: str = "auto"
+    model: str | None = None
+    int8: bool | None = None
+    reader_only: bool = False
+    limit: int | None = None
+    seed: int = 0
+    threshold: float | None = None
+    cache: str | None = None
+    quiet: bool = False
+
+
+def register(sub) -> None:
+    sp = add_index_option(sub.add_parser("ask", help="answer a question from the indexed articles, with citations"))
     sp.add_argument("question")
     sp.add_argument("--k", type=int, default=5, help="passages read and cited (default 5)")
     sp.add_argument("--mode", choices=MODES, default="hybrid")
@@ -36,9 +73,9 @@ def register(sub, with_index) -> None:
                          "threshold was calibrated with")
     sp.add_argument("--threshold", type=float, help="abstention threshold (default: the reader's calibrated one)")
     sp.add_argument("--json", action="store_true", help="print the Answer as JSON")
-    sp.set_defaults(func=cmd_ask)
+    sp.set_defaults(options=AskOptions, run=run_ask)
 
-    sp = with_index(sub.add_parser("eval", help="evaluate against gold questions (JSONL, or SQuAD JSON)"))
+    sp = add_index_option(sub.add_parser("eval", help="evaluate against gold questions (JSONL, or SQuAD JSON)"))
     sp.add_argument("gold", help="gold JSONL, or SQuAD v1.1/v2.0 JSON (.json or .json.gz)")
     sp.add_argument("--out", help="output directory (default .qa-eval/<gold name>)")
     sp.add_argument("--json", action="store_true", help="print metrics.json to stdout")
@@ -55,38 +92,30 @@ def register(sub, with_index) -> None:
     sp.add_argument("--threshold", type=float, help="abstention threshold (default: the reader's calibrated one)")
     sp.add_argument("--cache", help="where SQuAD indexes are cached (default $QA_CACHE/eval or ~/.cache/article-qa/eval)")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
-    sp.set_defaults(func=cmd_eval)
-
-    sp = with_index(sub.add_parser("chat", help="the chat app in the browser (and a JSON HTTP endpoint)"))
-    sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    sp.add_argument("--port", type=int, default=7860)
-    sp.add_argument("--auth", help="USER:PASSWORD required to use the app")
-    sp.add_argument("--insecure", action="store_true", help="allow binding beyond localhost without --auth")
-    sp.set_defaults(func=cmd_chat)
+    sp.set_defaults(options=EvalOptions, run=run_eval)
 
 
-def cmd_ask(args) -> int:
-    from qa.answerer import AnswerConfig, load_answerer
+def run_ask(options: AskOptions) -> int:
+    from qa.answerer import load_answerer
     from qa.reader_span import ReaderUnavailable
 
-    if args.k < 1:
+    if options.k < 1:
         raise ValueError("--k must be at least 1")
     try:
-        answerer = load_answerer(Paths.from_args(args.index).index_dir, args.reader, args.model, args.int8)
+        answerer = load_answerer(options.index_dir, options.reader, options.model, options.int8, options.threshold)
     except ReaderUnavailable as exc:
         print(f"qa: {exc}", file=sys.stderr)
         return 2
-    if args.threshold is not None:
-        answerer.config = AnswerConfig(args.k, args.mode, args.threshold)
-    answered = answerer.ask_detailed(args.question, k=args.k, mode=args.mode)
+    answered = answerer.ask_detailed(options.question, k=options.k, mode=options.mode)
     if answered.retrieval.notice:
         print(f"qa: {answered.retrieval.notice}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(answered.answer.to_json_dict(), ensure_ascii=False))
+    answer = answered.answer
+    if options.json:
+        print(json.dumps(answer.to_json_dict(), ensure_ascii=False))
     else:
         articles = answerer.retriever.index.articles
-        threshold = answerer.config.abstain_threshold
-        print(render_answer(answered.answer, articles[answered.answer.answer_span[0]].text if answered.answer.answer_span else None, threshold))
+        article_text = articles[answer.answer_span[0]].text if answer.answer_span else None
+        print(render_answer(answer, article_text, answerer.config.abstain_threshold))
     return 0
 
 
@@ -98,8 +127,8 @@ def render_answer(answer: Answer, article_text: str | None, threshold: float, wi
         if answer.citations:
             lines.append("Closest passages:")
     else:
-        cited = citing(answer)
-        tag = f"  [{cited}]" if cited else ""
+        cited = answer.answer_citation()
+        tag = f"  [{cited.n}]" if cited else ""
         lines.append(f"Answer: {answer.answer}{tag}")
         lines.append(f"Confidence: {answer.confidence:.2f}")
         if answer.sentence and answer.sentence != answer.answer:
@@ -111,14 +140,6 @@ def render_answer(answer: Answer, article_text: str | None, threshold: float, wi
         lines.extend(textwrap.wrap(" ".join(c.text.split()), width=width, initial_indent="      ", subsequent_indent="      ", max_lines=3, placeholder=" …"))
     lines.append(f"({answer.mode} retrieval, {answer.latency_ms:.0f} ms)")
     return "\n".join(lines)
-
-
-def citing(answer: Answer) -> int | None:
-    """The number of the first citation whose passage holds the answer span."""
-    if answer.answer_span is None:
-        return None
-    article_id, start, end = answer.answer_span
-    return next((c.n for c in answer.citations if c.article_id == article_id and c.start <= start and end <= c.end), None)
 
 
 def mark_answer(answer: Answer, article_text: str | None) -> str:
@@ -133,54 +154,50 @@ def mark_answer(answer: Answer, article_text: str | None) -> str:
     return f"{sentence[:a]}**{sentence[a:b]}**{sentence[b:]}"
 
 
-def cmd_eval(args) -> int:
-    from qa.evaluate import EvalConfig, run_eval, write_outputs
+def run_eval(options: EvalOptions) -> int:
+    from qa.evaluation import EvalConfig
+    from qa.evaluation import run_eval as evaluate
+    from qa.evaluation.report import write_outputs
     from qa.reader_span import ReaderUnavailable
 
-    gold = Path(args.gold)
+    gold = Path(options.gold)
     if not gold.exists():
         raise FileNotFoundError(f"no gold file at {gold}")
-    if args.limit is not None and args.limit < 1:
+    if options.limit is not None and options.limit < 1:
         raise ValueError("--limit must be at least 1")
     config = EvalConfig(
-        k=args.k, mode=args.mode, reader=args.reader, model=args.model, int8=args.int8, reader_only=args.reader_only,
-        limit=args.limit, seed=args.seed, threshold=args.threshold, progress=not args.quiet,
+        k=options.k, mode=options.mode, reader=options.reader, model=options.model, int8=options.int8,
+        reader_only=options.reader_only, limit=options.limit, seed=options.seed, threshold=options.threshold,
+        progress=not options.quiet,
     )
     try:
-        run = run_eval(gold, config, Paths.from_args(args.index).index_dir, Path(args.cache) if args.cache else None)
+        run = evaluate(gold, config, options.index_dir, Path(options.cache) if options.cache else None)
     except ReaderUnavailable as exc:
         print(f"qa: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else Path(".qa-eval") / gold.name.split(".")[0]
+    out = Path(options.out) if options.out else Path(".qa-eval") / gold.name.split(".")[0]
     write_outputs(run, out)
-    if args.json:
-        print(json.dumps(run.metrics, ensure_ascii=False))
+    if options.json:
+        print(json.dumps(run.metrics.to_dict(), ensure_ascii=False))
     else:
         print(summary(run.metrics))
         print(f"wrote {out}/predictions.jsonl, metrics.json, report.md")
     return 0
 
 
-def summary(m: dict) -> str:
+def summary(m: Metrics) -> str:
+    """The few lines ``qa eval`` prints."""
     def pct(v):
         return "–" if v is None else f"{100 * v:.1f}"
 
     lines = [
-        f"{m['questions']} questions, {m['reader']} reader, "
-        + ("gold paragraph only" if m["reader_only"] else f"{m['mode']} k={m['k']}")
-        + f", threshold {m['abstain_threshold']:.3f}",
-        f"EM {pct(m['exact_match'])}  F1 {pct(m['f1'])}  answer found {pct(m['answer_found'])}",
-        f"abstention: {m['abstention']['abstained']} abstained, precision {pct(m['abstention']['precision'])}, recall {pct(m['abstention']['recall'])}",
+        f"{m.questions} questions, {m.reader} reader, "
+        + ("gold paragraph only" if m.reader_only else f"{m.mode} k={m.k}")
+        + f", threshold {m.abstain_threshold:.3f}",
+        f"EM {pct(m.scores.exact_match)}  F1 {pct(m.scores.f1)}  answer found {pct(m.scores.answer_found)}",
+        f"abstention: {m.abstention.abstained} abstained, precision {pct(m.abstention.precision)}, recall {pct(m.abstention.recall)}",
     ]
-    if r := m["retrieval"]:
-        lines.append(f"retrieval: recall@1 {pct(r['recall@1'])}  @5 {pct(r['recall@5'])}  @20 {pct(r['recall@20'])}  MRR@10 {r['mrr@10']:.3f}")
-    lat = m["latency_ms"]
-    lines.append(f"latency: p50 {lat['p50']:.1f} ms  p95 {lat['p95']:.1f} ms")
+    if r := m.retrieval:
+        lines.append(f"retrieval: recall@1 {pct(r.recall(1))}  @5 {pct(r.recall(5))}  @20 {pct(r.recall(20))}  MRR@10 {r.mrr:.3f}")
+    lines.append(f"latency: p50 {m.latency_ms.p50:.1f} ms  p95 {m.latency_ms.p95:.1f} ms")
     return "\n".join(lines)
-
-
-def cmd_chat(args) -> int:
-    import importlib
-
-    app = importlib.import_module("ui.app")  # the chat UI: gradio is imported only for this command
-    return app.main(args) or 0

@@ -1,23 +1,19 @@
-"""Where things live, from the command line and the environment (no global state: a value object)."""
+"""Where the command line finds the index: ``--index``, else ``$QA_INDEX``, else ``.qa-index`` here.
+
+Example:
+    >>> index_dir(None)                         # doctest: +SKIP
+    PosixPath('.qa-index')
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.defaults import DEFAULT_ARTICLES_DIR
+INDEX_ENV = "QA_INDEX"
+DEFAULT_INDEX = ".qa-index"
 
 
-def default_index_dir() -> Path:
-    return Path(os.environ.get("QA_INDEX", ".qa-index"))
-
-
-@dataclass(frozen=True)
-class Paths:
-    index_dir: Path
-    default_corpus: Path = DEFAULT_ARTICLES_DIR
-
-    @classmethod
-    def from_args(cls, index: str | None) -> "Paths":
-        return cls(Path(index) if index else default_index_dir())
+def index_dir(given: str | None) -> Path:
+    """The index directory: ``given`` (from ``--index``), else ``$QA_INDEX``, else ``.qa-index``."""
+    return Path(given) if given else Path(os.environ.get(INDEX_ENV, DEFAULT_INDEX))

@@ -2,7 +2,9 @@
 
 One JSONL line a question:
 ``{"id": "q1", "question": "...", "answers": ["..."], "answerable": true, "article_id": "..."}``
-(``answerable`` defaults to true; ``article_id`` and ``answer_starts`` are optional).
+(``answerable`` defaults to true; ``article_id`` and ``answer_starts`` are optional). The default set is the
+data file ``corpus/gold/default.jsonl`` (``corpus.defaults.DEFAULT_GOLD``); this module is named apart from
+that folder, so a module and a data folder no longer share one name.
 
 Example:
     >>> questions, articles, spans = load_gold("corpus/gold/default.jsonl")   # doctest: +SKIP
@@ -12,31 +14,16 @@ Example:
 
 from __future__ import annotations
 
-import gzip
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.article import Article
+from corpus.gold_question import GoldQuestion, ParagraphSpans
+from corpus.squad import load_squad
+from corpus.text_file import read_text
 
-ParagraphSpans = dict[str, list[tuple[int, int]]]
-
-
-@dataclass
-class GoldQuestion:
-    """A question with its accepted answers.
-
-    ``answer_starts[i]``, when known, is where ``answers[i]`` starts in the article's text, and
-    ``paragraph`` is the (start, end) span of the paragraph holding the answers (SQuAD only).
-    """
-
-    id: str
-    question: str
-    answers: list[str] = field(default_factory=list)
-    answerable: bool = True
-    article_id: str | None = None
-    answer_starts: list[int] = field(default_factory=list)
-    paragraph: tuple[int, int] | None = None
+# GoldQuestion, ParagraphSpans and read_text are re-exported: callers take everything gold from here
+__all__ = ["GoldQuestion", "ParagraphSpans", "load_gold", "load_gold_jsonl", "read_text"]
 
 
 def load_gold(path: str | Path) -> tuple[list[GoldQuestion], list[Article] | None, ParagraphSpans | None]:
@@ -45,8 +32,6 @@ def load_gold(path: str | Path) -> tuple[list[GoldQuestion], list[Article] | Non
     if name.endswith((".jsonl", ".jsonl.gz")):
         return load_gold_jsonl(path), None, None
     if name.endswith((".json", ".json.gz")):
-        from corpus.squad import load_squad  # here, not at the top: corpus.squad imports this module
-
         squad = load_squad(path)
         return squad.questions, squad.articles, squad.paragraph_spans
     raise ValueError(f"{path}: unknown gold format (expected .jsonl, or SQuAD .json / .json.gz)")
@@ -72,14 +57,6 @@ def load_gold_jsonl(path: str | Path) -> list[GoldQuestion]:
     if not questions:
         raise ValueError(f"{path}: no gold questions in the file")
     return questions
-
-
-def read_text(path: str | Path) -> str:
-    """A UTF-8 text file, gunzipped when it is gzip (by its magic bytes, not its name)."""
-    data = Path(path).read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return data.decode("utf-8-sig")
 
 
 def _gold_from_record(record: object) -> GoldQuestion:

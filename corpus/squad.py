@@ -6,7 +6,8 @@ text, so chunks can stay inside a paragraph, and every answer start is shifted t
 text: ``article.text[s:s + len(answer)] == answer``. ``is_impossible`` questions are unanswerable.
 
 Example:
-    >>> squad = load_squad("/work/shared/data/squad-v2.0-dev.json.gz")   # doctest: +SKIP
+    >>> from corpus.datasets import SQUAD_V20_DEV, dataset_path
+    >>> squad = load_squad(dataset_path(SQUAD_V20_DEV))                  # doctest: +SKIP
     >>> len(squad.articles), len(squad.questions)                       # doctest: +SKIP
     (35, 11873)
 """
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.article import Article
-from corpus.gold import GoldQuestion, ParagraphSpans, read_text
+from corpus.gold_question import GoldQuestion, ParagraphSpans
+from corpus.text_file import read_text
 
 PARAGRAPH_SEPARATOR = "\n\n"
 

@@ -20,11 +20,13 @@ OFFLINE_ENV = {
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "TRANSFORMERS_VERBOSITY": "error",
     "TOKENIZERS_PARALLELISM": "false",
-    "GRADIO_ANALYTICS_ENABLED": "False",
 }
+# Gradio's usage analytics would post to an outside service: always off, whatever the environment says.
+FORCED_ENV = {"GRADIO_ANALYTICS_ENABLED": "False"}
 
 
 def use_offline_defaults() -> None:
-    """Set every offline switch that the environment does not set already."""
+    """Set every offline switch that the environment does not set already (Gradio's analytics: always)."""
     for name, value in OFFLINE_ENV.items():
         os.environ.setdefault(name, value)
+    os.environ.update(FORCED_ENV)

@@ -181,6 +181,8 @@ def add_articles(
     Returns the new index and the articles that were actually new.
     """
     new = [a for a in {a.id: a for a in articles}.values() if a.id not in index.articles]
+    if not new:  # nothing to add: the index as it is (no BM25 rebuild)
+        return index, []
     new_chunks = chunk_articles(new, index.config.chunker)
     chunks = index.chunks + new_chunks
     articles_by_id = {**index.articles, **{a.id: a for a in new}}
@@ -240,6 +242,11 @@ def save_index(index: CorpusIndex, directory: Path) -> Path:
     return directory / name
 
 
+def index_exists(directory: Path) -> bool:
+    """Whether ``directory`` has a live version at all (it may still be damaged or stale)."""
+    return _current_name(Path(directory)) is not None
+
+
 def read_manifest(directory: Path) -> dict:
     version = _live_version(Path(directory))
     try:
@@ -248,11 +255,12 @@ def read_manifest(directory: Path) -> dict:
         raise IndexProblem(f"index at {directory} is damaged: cannot read its manifest ({exc})") from exc
 
 
-def load_index(directory: Path, config: IndexConfig | None = None) -> CorpusIndex:
-    """Load the live version. With ``config``, refuse an index built with other settings."""
+def load_index(directory: Path, config: IndexConfig | None = None, manifest: dict | None = None) -> CorpusIndex:
+    """Load the live version. With ``config``, refuse an index built with other settings. ``manifest``: the
+    live version's manifest when the caller has read it already (it is then not read again)."""
     directory = Path(directory)
     version = _live_version(directory)
-    manifest = read_manifest(directory)
+    manifest = manifest if manifest is not None else read_manifest(directory)
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexProblem(f"index at {directory} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
     stored = _config_from_manifest(manifest, config)

@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.embedder import Embedder, EmbedderUnavailable
-from index.store import IndexConfig
-from qa.indexing import open_index
+from index.lifecycle import open_index
+from index.store import CorpusIndex, IndexConfig
 from qa.reader import Reader, ReaderResult, containing_sentence
 from qa.reader_sentence import ABSTAIN_THRESHOLD as SENTENCE_ABSTAIN_THRESHOLD
 from qa.reader_sentence import SentenceReader
@@ -56,11 +56,19 @@ class Answered:
     retrieval: RetrievalResult
 
 
+@dataclass(frozen=True)
 class Answerer:
-    def __init__(self, retriever: Retriever, reader: Reader, config: AnswerConfig | None = None):
-        self.retriever = retriever  # public: the UI swaps in a new Retriever after an upload
-        self.reader = reader
-        self.config = config or AnswerConfig(abstain_threshold=reader_threshold(reader))
+    """Retriever + reader + configuration, fixed when built: to change any of them, build a new Answerer
+    (``dataclasses.replace``). The chat app swaps the whole object after an upload, so a question being answered
+    keeps the retriever it started with. Without ``config`` the reader's own calibrated threshold applies."""
+
+    retriever: Retriever
+    reader: Reader
+    config: AnswerConfig | None = None
+
+    def __post_init__(self) -> None:
+        if self.config is None:
+            object.__setattr__(self, "config", AnswerConfig(abstain_threshold=reader_threshold(self.reader)))
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None, retrieval_query: str | None = None) -> Answer:
         return self.ask_detailed(question, k, mode, retrieval_query).answer
@@ -88,17 +96,14 @@ class Answerer:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
         query = retrieval_query.strip() if retrieval_query and retrieval_query.strip() else question
-        retriever = self.retriever  # once: the UI may swap it while this question is being answered
-        retrieval = retriever.search(query, k=max(k, retrieve_k or 0), mode=mode)
-        return self.answer_hits(question, retrieval, k, started, retriever)
+        retrieval = self.retriever.search(query, k=max(k, retrieve_k or 0), mode=mode)
+        return self.answer_hits(question, retrieval, k, started)
 
-    def answer_hits(
-        self, question: str, retrieval: RetrievalResult, k: int, started: float | None = None, retriever: Retriever | None = None
-    ) -> Answered:
+    def answer_hits(self, question: str, retrieval: RetrievalResult, k: int, started: float | None = None) -> Answered:
         """Read the first ``k`` hits of ``retrieval`` and build the Answer (also used by reader-only eval)."""
         started = time.perf_counter() if started is None else started
         hits = retrieval.hits[:k]
-        articles = (retriever or self.retriever).index.articles
+        articles = self.retriever.index.articles
         candidate = self.reader.read(question, hits, articles)
         citations = [_citation(n, hit, articles) for n, hit in enumerate(hits, start=1)]
         sentence = None
@@ -147,7 +152,11 @@ def make_reader(
         raise ValueError(f"unknown reader {reader!r}: choose one of {', '.join(READERS)}")
     if reader == "sentence":
         return SentenceReader(embedder)
-    from qa.reader_span import ReaderUnavailable, SpanReader, SpanReaderConfig  # transformers' QA models: on use
+    from qa.reader_span import (  # transformers' QA models: on use
+        ReaderUnavailable,
+        SpanReader,
+        SpanReaderConfig,
+    )
 
     config = SpanReaderConfig(int8=int8)
     path = Path(model) if model else SHIPPED_READER_DIR
@@ -163,19 +172,30 @@ def make_reader(
     return SentenceReader(embedder)
 
 
-def load_answerer(index_dir: Path, reader: str = "auto", model: str | Path | None = None,
-                  int8: bool | None = None) -> Answerer:
-    """Open the index at ``index_dir`` (refusing a stale one) and build retriever and reader around it.
-
-    One embedder is shared by the retriever and the sentence reader; without a loadable embedding model the
-    retriever answers from BM25 and the sentence reader uses its lexical weights.
-    """
-    index = open_index(Path(index_dir), IndexConfig())
-    embedder = None
-    if index.dense is not None:
+def build_answerer(
+    index: CorpusIndex,
+    reader: str = "auto",
+    model: str | Path | None = None,
+    int8: bool | None = None,
+    threshold: float | None = None,
+    embedder: Embedder | None = None,
+) -> Answerer:
+    """Retriever and reader around an index already in memory. ``threshold`` overrides the reader's calibrated
+    one. One embedder (``embedder``, or loaded here when the index has vectors) is shared by the retriever and
+    the sentence reader; without a loadable model the retriever answers from BM25 and the sentence reader uses
+    its lexical weights."""
+    if embedder is None and index.dense is not None:
         try:
             embedder = Embedder(index.config.embedder)
         except EmbedderUnavailable as exc:
             log.warning("%s", exc)
     retriever = Retriever(index, RetrievalConfig(), embedder=embedder)
-    return Answerer(retriever, make_reader(reader, retriever.embedder, model, int8))
+    chosen = make_reader(reader, retriever.embedder, model, int8)
+    config = None if threshold is None else AnswerConfig(abstain_threshold=threshold)
+    return Answerer(retriever, chosen, config)
+
+
+def load_answerer(index_dir: Path, reader: str = "auto", model: str | Path | None = None,
+                  int8: bool | None = None, threshold: float | None = None) -> Answerer:
+    """Open the index at ``index_dir`` (refusing a stale one) and build the answerer around it."""
+    return build_answerer(open_index(Path(index_dir), IndexConfig()), reader, model, int8, threshold)

@@ -44,6 +44,13 @@ class Citation:
     text: str
     score: float
 
+    def holds(self, span: tuple[str, int, int] | None) -> bool:
+        """Whether this passage contains the span ``(article_id, start, end)`` of its article."""
+        if span is None:
+            return False
+        article_id, start, end = span
+        return self.article_id == article_id and self.start <= start and end <= self.end
+
     def to_json_dict(self) -> dict:
         return {
             "n": self.n,
@@ -68,6 +75,10 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     mode: str = "hybrid"
     latency_ms: float = 0.0
+
+    def answer_citation(self) -> Citation | None:
+        """The first citation whose passage holds the answer span (None when abstained or none holds it)."""
+        return next((c for c in self.citations if c.holds(self.answer_span)), None)
 
     def to_json_dict(self) -> dict:
         span = None

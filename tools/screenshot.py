@@ -5,21 +5,20 @@ The picture is generated, never hand-made: an index of the default corpus is bui
 question from the default gold set, opens the first citation and saves a PNG.
 
 Example:
-    $ .venv/bin/python tools/screenshot.py                     # -> docs/screenshot.png
-    $ .venv/bin/python tools/screenshot.py --out /tmp/chat.png --question "Who is Melanie Hart?"
+    $ .venv/bin/python -m tools.screenshot                     # -> docs/screenshot.png
+    $ .venv/bin/python -m tools.screenshot --out /tmp/chat.png --question "Who is Melanie Hart?"
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from index.offline import use_offline_defaults
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
@@ -29,7 +28,7 @@ FOLLOWUP = "What did she call Trump’s decision to use Taiwan to pressure China
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
+    p.add_argument("--out", default=str(DOCS / "screenshot.png"))
     p.add_argument("--index", help="an existing index directory (default: build one from the default corpus in a temp dir)")
     p.add_argument("--question", default=QUESTION)
     p.add_argument("--followup", default=FOLLOWUP, help="a second, follow-up question ('' for none)")
@@ -37,12 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--width", type=int, default=1440)
     p.add_argument("--height", type=int, default=1140)
     args = p.parse_args(argv)
+    use_offline_defaults()  # before the app below imports gradio
 
     from playwright.sync_api import sync_playwright
 
     from corpus.defaults import DEFAULT_ARTICLES_DIR
+    from index.lifecycle import ensure_index
     from index.store import IndexConfig
-    from qa.indexing import ensure_index
     from ui.app import create_app, load_service, serve_in_thread
 
     with tempfile.TemporaryDirectory(prefix="qa-shot-") as tmp:

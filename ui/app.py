@@ -14,14 +14,12 @@ Example:
 
 from __future__ import annotations
 
-import os
+from index.offline import use_offline_defaults
 
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported anywhere below
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+use_offline_defaults()  # Gradio's analytics off (and the models offline) before gradio is imported below
 
 import ipaddress  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -30,10 +28,15 @@ from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
+from corpus.defaults import DEFAULT_ARTICLES_DIR  # noqa: E402
 from corpus.loaders import SUPPORTED_SUFFIXES  # noqa: E402
+from index.lifecycle import open_or_build  # noqa: E402
+from index.store import IndexConfig, IndexProblem  # noqa: E402
+from qa.answerer import build_answerer  # noqa: E402
 from qa.retriever import MODES  # noqa: E402
 from ui import followup, render  # noqa: E402
 from ui.api import add_api_routes  # noqa: E402
+from ui.options import ChatOptions  # noqa: E402
 from ui.service import ChatService  # noqa: E402
 from ui.theme import CSS, make_theme  # noqa: E402
 from ui.uploads import MAX_UPLOAD_BYTES  # noqa: E402
@@ -260,20 +263,14 @@ def check_exposure(host: str, credentials: tuple[str, str] | None, insecure: boo
 
 
 def load_service(index_dir: Path, uploads_dir: Path | None = None, reader: str = "auto", warm_up: bool = True) -> ChatService:
-    """Load the index (building it from the default corpus when there is none yet) and the answerer, once."""
-    from corpus.defaults import DEFAULT_ARTICLES_DIR
-    from index.store import IndexConfig
-    from qa.answerer import load_answerer
-    from qa.indexing import ensure_index
-
+    """Open the index (building it from the default corpus when there is none yet) and the answerer, once."""
     index_dir = Path(index_dir)
-    if not (index_dir / "CURRENT").exists():
-        print(f"qa chat: no index at {index_dir}; building it from the default corpus", file=sys.stderr)
-        outcome = ensure_index([DEFAULT_ARTICLES_DIR], index_dir, IndexConfig(), progress=False)
-        if outcome.index is None:
-            raise RuntimeError(f"could not build the index: {outcome.reason}")
-    answerer = load_answerer(index_dir, reader)
-    service = ChatService(answerer, index_dir, uploads_dir)
+    outcome = open_or_build([DEFAULT_ARTICLES_DIR], index_dir, IndexConfig(), progress=False)
+    if outcome.index is None:
+        raise RuntimeError(f"could not build the index: {outcome.reason}")
+    if outcome.rebuilt:
+        print(f"qa chat: no index at {index_dir}; built it from the default corpus", file=sys.stderr)
+    service = ChatService(build_answerer(outcome.index, reader), index_dir, uploads_dir)
     if warm_up:  # the first question pays for lazy initialisation in torch and the reader: pay it now
         try:
             service.ask(service.examples[0] if service.examples else "What is this about?")
@@ -282,35 +279,30 @@ def load_service(index_dir: Path, uploads_dir: Path | None = None, reader: str =
     return service
 
 
-def main(args) -> int:
-    """``qa chat``: args has host, port, auth, insecure, index (and optionally uploads, reader)."""
-    from index.store import IndexProblem
-    from qa.config import Paths
-
+def serve(options: ChatOptions) -> int:
+    """``qa chat``: check the exposure rules, load everything once, serve until stopped. Returns the exit code."""
     try:
-        credentials = parse_auth(getattr(args, "auth", None) or os.environ.get(AUTH_ENV))
+        credentials = parse_auth(options.auth or os.environ.get(AUTH_ENV))
     except ValueError as exc:
         print(f"qa chat: {exc}", file=sys.stderr)
         return 2
-    if problem := check_exposure(args.host, credentials, bool(getattr(args, "insecure", False))):
+    if problem := check_exposure(options.host, credentials, options.insecure):
         print(f"qa chat: {problem}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    index_dir = Paths.from_args(getattr(args, "index", None)).index_dir
-    uploads = getattr(args, "uploads", None)
     try:
-        service = load_service(index_dir, Path(uploads) if uploads else None, getattr(args, "reader", None) or "auto")
+        service = load_service(options.index_dir)
     except IndexProblem as exc:
         print(f"qa chat: {exc}", file=sys.stderr)
         return 1
     app = create_app(service, credentials)
     import uvicorn
 
-    shown = f"[{args.host}]" if ":" in args.host else args.host
+    shown = f"[{options.host}]" if ":" in options.host else options.host
     print(
-        f"qa chat: loaded in {time.perf_counter() - started:.1f} s; serving http://{shown}:{args.port}  "
+        f"qa chat: loaded in {time.perf_counter() - started:.1f} s; serving http://{shown}:{options.port}  "
         f"(JSON API: POST /api/ask; uploads go to {service.uploads_dir})",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=options.host, port=options.port, log_level="warning")
     return 0

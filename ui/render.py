@@ -78,22 +78,10 @@ def citation_answer_ranges(citation: Citation, answer: Answer) -> list[tuple[int
     """Where the answer lies in a citation's text: the exact span when the citation holds it, else its words."""
     if answer.abstained or not answer.answer:
         return []
-    if answer.answer_span is not None:
-        article_id, start, end = answer.answer_span
-        if citation.article_id == article_id and citation.start <= start and end <= citation.end:
-            return [(start - citation.start, end - citation.start)]
+    if citation.holds(answer.answer_span):
+        _, start, end = answer.answer_span
+        return [(start - citation.start, end - citation.start)]
     return occurrences(citation.text, answer.answer)
-
-
-def answer_citation(answer: Answer) -> Citation | None:
-    """The citation whose passage holds the answer span, if any."""
-    if answer.answer_span is None:
-        return None
-    article_id, start, end = answer.answer_span
-    for c in answer.citations:
-        if c.article_id == article_id and c.start <= start and end <= c.end:
-            return c
-    return None
 
 
 def sentence_answer_range(answer: Answer) -> tuple[int, int] | None:
@@ -102,7 +90,7 @@ def sentence_answer_range(answer: Answer) -> tuple[int, int] | None:
     sentence, text = answer.sentence, answer.answer
     if not sentence or not text:
         return None
-    cited = answer_citation(answer)
+    cited = answer.answer_citation()
     if cited is not None and answer.answer_span is not None:
         _, start, end = answer.answer_span
         for s, e in occurrences(cited.text, sentence):
@@ -144,7 +132,7 @@ def render_answer(answer: Answer, followup_note: str | None = None, notice: str 
     if answer.abstained or not answer.answer:
         parts.append(f'<p class="qa-answer qa-notfound"><strong>{escape(NOT_FOUND)}</strong></p>')
     else:
-        cited = answer_citation(answer)
+        cited = answer.answer_citation()
         ref = f' <span class="qa-ref">&#91;{int(cited.n)}&#93;</span>' if cited is not None else ""
         parts.append(f'<p class="qa-answer"><strong>{escape(answer.answer)}</strong>{ref}</p>')
         if answer.sentence and answer.sentence.strip() != answer.answer.strip():  # a sentence reader's answer is its sentence

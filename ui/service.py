@@ -1,10 +1,11 @@
 """What the chat and the JSON API share: one answerer, asked under a lock, and article uploads.
 
 The answerer (index, embedding model, reader) is loaded once, at start. Questions are serialised through one
-lock, so every answer is computed exactly as a lone request would compute it, and an upload swaps the
-answerer's retriever between two questions, never during one. Uploads are serialised by a second lock (two
-uploads at once would each extend the same index version); indexing an upload embeds only the new article's
-passages, with the embedder already loaded, while questions keep being answered from the previous index.
+lock, so every answer is computed exactly as a lone request would compute it. An upload extends the index in
+memory (the articles read when the upload was checked; only their passages are embedded, with the embedder
+already loaded), saves it, and then replaces the answerer with one around the new index; a question already
+being answered keeps the answerer it started with. Uploads are serialised by a second lock (two uploads at
+once would each extend the same index version).
 
 Example:
     >>> service = ChatService(load_answerer(Path(".qa-index")), Path(".qa-index"))   # doctest: +SKIP
@@ -18,16 +19,19 @@ import json
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
 from corpus.defaults import DEFAULT_GOLD
-from qa.indexing import add_to_index
+from index.lifecycle import extend_index
+from index.sources import describe_sources
+from index.store import CorpusIndex
+from qa.answerer import Answerer
 from qa.retriever import Retriever
 from qa.types import Answer
 from ui.render import ArticleRow, UploadLine
-from ui.uploads import MAX_UPLOAD_BYTES, UploadRejected, store_upload
+from ui.uploads import MAX_UPLOAD_BYTES, StoredUpload, UploadRejected, store_upload
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +81,10 @@ def example_questions(article_ids: Sequence[str] | set[str], gold: Path = DEFAUL
 
 
 class ChatService:
-    def __init__(self, answerer, index_dir: Path, uploads_dir: Path | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES):
-        self.answerer = answerer
+    """One answerer for the chat and the JSON API; uploads build a new answerer around the extended index."""
+
+    def __init__(self, answerer: Answerer, index_dir: Path, uploads_dir: Path | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES):
+        self.answerer = answerer  # replaced whole (never changed) after an upload
         self.index_dir = Path(index_dir)
         self.uploads_dir = Path(uploads_dir) if uploads_dir else uploads_dir_for(self.index.sources, self.index_dir)
         self.max_upload_bytes = max_upload_bytes
@@ -87,16 +93,13 @@ class ChatService:
         self.examples = example_questions(self.index.articles.keys())
 
     @property
-    def index(self):
+    def index(self) -> CorpusIndex:
         return self.answerer.retriever.index
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None, retrieval_query: str | None = None) -> Reply:
         with self.ask_lock:
-            detailed = getattr(self.answerer, "ask_detailed", None)
-            if detailed is not None:
-                answered = detailed(question, k=k, mode=mode, retrieval_query=retrieval_query)
-                return Reply(answered.answer, answered.retrieval.notice)
-            return Reply(self.answerer.ask(question, k=k, mode=mode, retrieval_query=retrieval_query))
+            answered = self.answerer.ask_detailed(question, k=k, mode=mode, retrieval_query=retrieval_query)
+        return Reply(answered.answer, answered.retrieval.notice)
 
     def article_rows(self) -> list[ArticleRow]:
         index = self.index
@@ -113,7 +116,7 @@ class ChatService:
         """Store and index uploaded files, given as (temporary path, name the user gave it)."""
         result = UploadResult()
         with self.upload_lock:
-            stored: list[tuple[Path, str]] = []
+            stored: list[tuple[StoredUpload, str]] = []
             known = set(self.index.articles)
             for path, name in files:
                 try:
@@ -129,35 +132,32 @@ class ChatService:
                     shown = "; ".join(f"“{t}”" for t in kept.titles[:3])
                     result.lines.append(UploadLine(name, True, f"already in the corpus: {shown}"))
                     continue
-                stored.append((kept.path, name))
+                stored.append((kept, name))
             if not stored:
                 return result
-            old = self.answerer.retriever
+            answerer = self.answerer
+            old = answerer.retriever
             before = set(old.index.articles)
             try:
-                outcome = add_to_index([p for p, _ in stored], self.index_dir, old.index.config, embedder=old.embedder, progress=False)
+                outcome = extend_index(
+                    old.index, [a for kept, _ in stored for a in kept.articles], self.index_dir,
+                    describe_sources([kept.path for kept, _ in stored]), embedder=old.embedder, progress=False,
+                )
             except Exception as exc:  # the index could not be extended: say so, keep answering from the old one
                 log.exception("indexing uploads failed")
-                for path, name in stored:
+                for _, name in stored:
                     result.lines.append(UploadLine(name, False, f"could not be indexed ({exc.__class__.__name__}: {exc})"))
                 return result
-            errors = {Path(e.path).resolve(): e.reason for e in outcome.errors}
             new_index = outcome.index
-            if outcome.added:
-                new_retriever = Retriever(new_index, old.config, embedder=old.embedder)
-                with self.ask_lock:
-                    self.answerer.retriever = new_retriever
+            if outcome.added:  # questions already being answered keep the answerer they started with
+                self.answerer = replace(answerer, retriever=Retriever(new_index, old.config, embedder=old.embedder))
             result.added = outcome.added
             by_path: dict[str, list[str]] = {}
             for article in new_index.articles.values():
                 if article.path:
                     by_path.setdefault(str(Path(article.path).resolve()), []).append(article.id)
-            for path, name in stored:
-                key = path.resolve()
-                if key in errors:
-                    result.lines.append(UploadLine(name, False, f"cannot be read: {errors[key]}"))
-                    continue
-                ids = by_path.get(str(key), [])
+            for kept, name in stored:
+                ids = by_path.get(str(kept.path.resolve()), [])
                 fresh = [i for i in ids if i not in before]
                 titles = [new_index.articles[i].title for i in (fresh or ids)]
                 shown = "; ".join(f"“{t}”" for t in titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")

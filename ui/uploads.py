@@ -22,9 +22,10 @@ import re
 import shutil
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from corpus import Article
 from corpus.loaders import SUPPORTED_SUFFIXES, ArticleLoadError, load_file
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -42,6 +43,7 @@ class StoredUpload:
     path: Path | None  # None: not kept, every article in it is already in the corpus
     titles: tuple[str, ...]  # titles of the articles the file holds
     duplicate: bool = False
+    articles: tuple[Article, ...] = ()  # as read from the kept file (its path), so it is not parsed again
 
 
 def safe_filename(name: str) -> str:
@@ -124,7 +126,7 @@ def store_upload(
             raise UploadRejected("refused file name")
         if not target.exists():
             os.replace(staged, target)
-        return StoredUpload(target, titles)
+        return StoredUpload(target, titles, articles=tuple(replace(a, path=str(target)) for a in articles))
     finally:
         shutil.rmtree(stage_dir, ignore_errors=True)
         try:

@@ -1,28 +1,26 @@
-"""Fixtures of the benchmark-script tests: the tiny span model of the qa tests, one torch thread."""
+"""Fixtures of the benchmark-script tests: one torch thread, and a private copy of the tiny span model.
+
+``tiny_span_model`` and ``one_torch_thread`` come from tests/conftest.py (the model is built by
+tests/tiny_span.py); the reader report writes its calibration and card into the model directory, so each test
+that runs it works on a copy.
+"""
 
 from __future__ import annotations
 
-import sys
+import shutil
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "qa"))
-
-from tiny_span import build_tiny_span_model  # noqa: E402
-
 
 @pytest.fixture(scope="session", autouse=True)
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_torch_thread):
     yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
-def tiny_span_model(tmp_path) -> Path:
-    """A fresh copy each test: the report writes its calibration and card into the model directory."""
-    return build_tiny_span_model(tmp_path / "model")
+def span_model_copy(tiny_span_model, tmp_path) -> Path:
+    """A private copy of the session's tiny span model that a test may change."""
+    target = tmp_path / "model"
+    shutil.copytree(tiny_span_model, target)
+    return target

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 
-from corpus.beir import load_beir
+from bench.beir import load_beir
+from corpus.datasets import BEIR_SCIFACT, dataset_path
 
-SCIFACT = Path(__file__).parents[3] / "shared" / "data" / "beir-scifact"
+SCIFACT = dataset_path(BEIR_SCIFACT)
 
 
 @pytest.mark.skipif(not SCIFACT.exists(), reason=f"{SCIFACT} not present")

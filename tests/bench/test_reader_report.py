@@ -1,18 +1,19 @@
-"""bench/reader_report.py: steps saved and skipped, redone when the weights change; the table in the card;
+"""bench.reader_report: steps saved and skipped, redone when the weights change; the table in the card;
 the cross-fitted threshold estimate. Run on the default gold set with a tiny random span model."""
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
+from tiny_span import build_tiny_span_model
 
 from bench import reader_report as rr
 from corpus.defaults import DEFAULT_GOLD
-from qa.evaluate import EvalConfig, run_eval
+from qa.evaluation import EvalConfig, run_eval
 from qa.reader_span import CALIBRATION_FILE
-from tiny_span import build_tiny_span_model
 
 CARD = "# A model\n\n## Metrics\n<!-- results:start -->\nPLACEHOLDER-TABLE\n<!-- results:end -->\n\n## Licence\nApache-2.0\n"
 
@@ -22,44 +23,44 @@ def report(model, out, index, *extra):
                     "--threads", "1", "--quiet", *extra])
 
 
-def test_gold_step_is_saved_skipped_and_redone_for_new_weights(tiny_span_model, index_copy, tmp_path, capsys):
+def test_gold_step_is_saved_skipped_and_redone_for_new_weights(span_model_copy, index_copy, tmp_path, capsys):
+    model = span_model_copy
     out = tmp_path / "results"
-    (tiny_span_model / CALIBRATION_FILE).write_text(json.dumps({"abstain_threshold": 0.02}))
-    (tiny_span_model / "MODEL_CARD.md").write_text(CARD)
+    (model / CALIBRATION_FILE).write_text(json.dumps({"abstain_threshold": 0.02}))
+    (model / "MODEL_CARD.md").write_text(CARD)
 
-    assert report(tiny_span_model, out, index_copy) == 0
+    assert report(model, out, index_copy) == 0
     first = capsys.readouterr().out
     assert "== gold: running" in first
     record = json.loads((out / "gold" / rr.STEP_FILE).read_text())
-    assert record["digest"] == rr.weights_digest(tiny_span_model) and record["settings"]["threshold"] == 0.02
+    assert record["digest"] == rr.weights_digest(model) and record["settings"]["threshold"] == 0.02
     scores = record["figures"]["calibrated"]
     assert scores["questions"] == 55 and 0 <= scores["f1"] <= 100 and scores["threshold"] == 0.02
     metrics = json.loads((out / "gold" / "metrics.json").read_text())
     assert metrics["reader"] == "span" and metrics["questions"] == 55
 
-    card = (tiny_span_model / "MODEL_CARD.md").read_text()
+    card = (model / "MODEL_CARD.md").read_text()
     assert "| default news gold set, hybrid k=5, calibrated threshold | 55 |" in card
     assert "PLACEHOLDER-TABLE" not in card and card.startswith("# A model") and card.endswith("## Licence\nApache-2.0\n")
     assert (out / "summary.md").read_text() in card
 
-    assert report(tiny_span_model, out, index_copy) == 0  # the same weights and threshold: nothing to redo
+    assert report(model, out, index_copy) == 0  # the same weights and threshold: nothing to redo
     assert "== gold: done before" in capsys.readouterr().out
 
-    (tiny_span_model / CALIBRATION_FILE).write_text(json.dumps({"abstain_threshold": 0.5}))
-    assert report(tiny_span_model, out, index_copy) == 0  # another threshold: redone
+    (model / CALIBRATION_FILE).write_text(json.dumps({"abstain_threshold": 0.5}))
+    assert report(model, out, index_copy) == 0  # another threshold: redone
     assert "== gold: running" in capsys.readouterr().out
 
-    build_tiny_span_model(tiny_span_model, seed=1)  # other weights: redone
-    assert report(tiny_span_model, out, index_copy) == 0
+    build_tiny_span_model(model, seed=1)  # other weights: redone
+    assert report(model, out, index_copy) == 0
     assert "== gold: running" in capsys.readouterr().out
-    assert json.loads((out / "gold" / rr.STEP_FILE).read_text())["digest"] == rr.weights_digest(tiny_span_model)
+    assert json.loads((out / "gold" / rr.STEP_FILE).read_text())["digest"] == rr.weights_digest(model)
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, default_index_dir):
+def run(tiny_span_model, default_index_dir):
     """The default gold set read by a tiny random span model (shared: the tests below only re-score it)."""
-    model = build_tiny_span_model(tmp_path_factory.mktemp("gold-run") / "model")
-    return run_eval(DEFAULT_GOLD, EvalConfig(reader="span", model=str(model), progress=False),
+    return run_eval(DEFAULT_GOLD, EvalConfig(reader="span", model=str(tiny_span_model), progress=False),
                     index_dir=default_index_dir)
 
 
@@ -80,7 +81,7 @@ def test_cross_fitted_run_scores_each_half_with_one_threshold(run):
         answered = [o.answered.candidate.confidence for o in part if not o.answered.answer.abstained]
         # one threshold per half: every abstention is less confident than every answer in that half
         assert not abstained or not answered or max(abstained) < min(answered)
-    m = crossed.metrics
+    m = crossed.metrics.to_dict()
     assert m["questions"] == 55 and m["abstention"]["unanswerable"] == 8
     assert 0 <= m["f1"] <= 1
 
@@ -93,7 +94,7 @@ def test_with_confidence_rescores_the_run_with_another_signal(run):
     assert [o.answered.answer.confidence for o in gap.outcomes] == [
         min(1.0, o.answered.candidate.signals["null_gap"]) for o in run.outcomes]
     # the calibration of the re-scored run is the one of its own confidences
-    assert gap.metrics["calibration"]["best_threshold"] == rr.best_threshold(
+    assert gap.metrics.calibration.best_threshold == rr.best_threshold(
         [o.answered.candidate.signals["null_gap"] for o in run.outcomes],
         [o.candidate_credit["f1"] for o in run.outcomes],
         [o.gold.answerable for o in run.outcomes]).threshold
@@ -121,8 +122,9 @@ def test_answerable_share_of_the_default_gold_set():
 
 def test_weighted_f1_mixes_answerable_and_unanswerable_f1(run):
     m = run.metrics
-    assert rr.weighted_f1(m, 0.8) == pytest.approx(100 * (0.8 * m["has_answer"]["f1"] + 0.2 * m["no_answer"]["f1"]), abs=0.01)
-    assert rr.weighted_f1({"has_answer": {"count": 3, "f1": 0.5}, "no_answer": {"count": 0, "f1": 0.0}}, 0.8) is None
+    assert rr.weighted_f1(m, 0.8) == pytest.approx(100 * (0.8 * m.has_answer.scores.f1 + 0.2 * m.no_answer.scores.f1), abs=0.01)
+    only_answerable = replace(m, no_answer=replace(m.no_answer, count=0))
+    assert rr.weighted_f1(only_answerable, 0.8) is None
 
 
 def test_threshold_fitted_for_more_answerable_questions_abstains_less(run):
@@ -132,4 +134,4 @@ def test_threshold_fitted_for_more_answerable_questions_abstains_less(run):
     assert abstained(own) > 0  # the set's own mix (8 of 55 unanswerable) abstains on some
     assert mostly < own and abstained(mostly) < abstained(own)
     crossed = rr.cross_fitted(run, seed=0, share=0.99)
-    assert crossed.metrics["abstention"]["abstained"] < rr.cross_fitted(run, seed=0).metrics["abstention"]["abstained"]
+    assert crossed.metrics.abstention.abstained < rr.cross_fitted(run, seed=0).metrics.abstention.abstained

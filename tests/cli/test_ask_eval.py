@@ -1,4 +1,4 @@
-"""`qa ask`, `qa eval` and `qa chat` as a user runs them (in-process through qa.cli.main)."""
+"""`qa ask`, `qa eval` and `qa chat` as a user runs them (in-process through cli.main.main)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import re
 import shutil
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from corpus.defaults import DEFAULT_GOLD
 from index.store import load_index
 from qa.answerer import SHIPPED_READER_DIR
-from qa.cli import main
+from ui.options import ChatOptions
 
 DEFAULT_READER = "span" if (SHIPPED_READER_DIR / "config.json").exists() else "sentence"
 QUESTION = "Who is the Chinese foreign ministry spokesman who criticized the China responsibility theory?"
@@ -110,12 +112,13 @@ def test_eval_rejects_a_missing_gold_file(capsys, tmp_path):
 
 
 def test_chat_passes_its_options_to_the_ui(monkeypatch, capsys):
-    seen = {}
+    seen = []
     fake = types.ModuleType("ui.app")
-    fake.main = lambda args: seen.update(vars(args)) or 0
+    fake.serve = lambda options: seen.append(options) or 0
     monkeypatch.setitem(sys.modules, "ui.app", fake)
+    monkeypatch.delenv("QA_INDEX", raising=False)
     code, _, _ = run(capsys, "chat")
     assert code == 0
-    assert (seen["host"], seen["port"], seen["auth"], seen["insecure"], seen["index"]) == ("127.0.0.1", 7860, None, False, None)
+    assert seen[-1] == ChatOptions(Path(".qa-index"), "127.0.0.1", 7860, None, False)
     run(capsys, "chat", "--host", "0.0.0.0", "--port", "8000", "--auth", "me:secret", "--insecure", "--index", "idx")
-    assert (seen["host"], seen["port"], seen["auth"], seen["insecure"], seen["index"]) == ("0.0.0.0", 8000, "me:secret", True, "idx")
+    assert seen[-1] == ChatOptions(Path("idx"), "0.0.0.0", 8000, "me:secret", True)

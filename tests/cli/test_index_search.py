@@ -1,26 +1,20 @@
-"""`qa index`, `qa add`, `qa search` and the index upkeep behind them (qa.indexing), on the real default corpus.
+"""`qa index`, `qa add` and `qa search` as a user runs them, on the real default corpus (the index upkeep behind
+them is tested in tests/index/test_lifecycle.py).
 
-The commands run in-process through ``qa.cli.main(argv)`` (the console script calls the same function), so
+The commands run in-process through ``cli.main.main(argv)`` (the console script calls the same function), so
 the model is loaded once for the whole session.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from corpus.defaults import DEFAULT_ARTICLES_DIR
-from corpus.loaders import load_paths
-from index.chunker import ChunkerConfig
-from index.sources import describe_sources
-from index.store import CURRENT, IndexConfig, IndexProblem, build_index, load_index, read_manifest, save_index
-from qa.cli import main
-from qa.indexing import add_to_index, ensure_index, open_index, staleness
-from qa.retriever import Retriever
+from index.store import CURRENT, load_index
 
 GENG_QUESTION = "Who is the Chinese foreign ministry spokesman who criticized the “China responsibility theory”?"
 HIT_FIELDS = ["rank", "score", "via", "article_id", "title", "start", "end", "text"]
@@ -34,34 +28,6 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def json_lines(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-
-@pytest.fixture
-def corpus_copy(tmp_path) -> Path:
-    """A private copy of the default corpus folder (with its metadata sidecars) that a test may change."""
-    target = tmp_path / "articles"
-    shutil.copytree(DEFAULT_ARTICLES_DIR, target)
-    return target
-
-
-@pytest.fixture
-def copy_index(corpus_copy, tmp_path, default_index, embedder) -> Path:
-    """An index of ``corpus_copy``, saved under tmp_path (vectors reused from the session index: no encoding)."""
-    report = load_paths([corpus_copy])
-    index = build_index(report.articles, embedder=embedder, progress=False, sources=describe_sources([corpus_copy]), reuse=default_index)
-    directory = tmp_path / "idx"
-    save_index(index, directory)
-    return directory
-
-
-@pytest.fixture
-def new_article_file(tmp_path, squad_dev) -> Path:
-    """A real article the default corpus does not have: the first paragraphs of a SQuAD dev article."""
-    art = next(a for a in squad_dev.articles if a.title == "Super Bowl 50")
-    path = tmp_path / "new" / "super-bowl-50.txt"
-    path.parent.mkdir()
-    path.write_text("Super Bowl 50\n\n" + art.text[: art.text.index("\n\n", 2000)], encoding="utf-8")
-    return path
 
 
 # ------------------------------------------------------------------------------------------- qa index
@@ -212,84 +178,3 @@ def test_qa_add_reports_a_missing_file(capsys, index_copy, tmp_path):
     code, out, err = run(capsys, "add", str(tmp_path / "nope.txt"), "--index", str(index_copy), "--quiet")
     assert code != 0 and "nope.txt" in err and "not found" in err
     assert "added 0 new article(s)" in out
-
-
-# ------------------------------------------------------------------------------------------- qa.indexing
-
-
-def test_incremental_add_embeds_only_the_new_chunks(index_copy, new_article_file, embedder, default_index):
-    config = IndexConfig()
-    before = embedder.texts_encoded
-    outcome = add_to_index([new_article_file], index_copy, config, embedder=embedder, progress=False)
-    assert outcome.added == 1 and not outcome.errors
-    new_chunks = [c for c in outcome.index.chunks if c.article_id not in default_index.articles]
-    assert new_chunks
-    assert embedder.texts_encoded - before == len(new_chunks)  # the old chunks were not re-embedded
-    # searchable at once, from memory and from disk
-    from_disk = open_index(index_copy, config)
-    assert len(from_disk.chunks) == len(default_index.chunks) + len(new_chunks)
-    for index in (outcome.index, from_disk):
-        hit = Retriever(index, embedder=embedder).search("Which team won Super Bowl 50?", k=1).hits[0]
-        assert hit.chunk in new_chunks
-    # the same file again: nothing added, nothing encoded, nothing written
-    live = (index_copy / CURRENT).read_text()
-    before = embedder.texts_encoded
-    again = add_to_index([new_article_file], index_copy, config, embedder=embedder, progress=False)
-    assert again.added == 0 and len(again.index.chunks) == len(from_disk.chunks)
-    assert embedder.texts_encoded == before and (index_copy / CURRENT).read_text() == live
-
-
-def test_staleness_notices_a_changed_file_and_ensure_index_rebuilds(corpus_copy, copy_index):
-    config = IndexConfig()
-    assert staleness(copy_index, config) is None
-    assert staleness(copy_index, config, [corpus_copy]) is None
-    outcome = ensure_index([corpus_copy], copy_index, config, progress=False)
-    assert outcome.rebuilt is False and outcome.reason == "index is up to date"
-    # touching a file (same text, new modification time) is enough to be noticed
-    story = sorted(corpus_copy.glob("*.txt"))[0]
-    stat = story.stat()
-    os.utime(story, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
-    reason = staleness(copy_index, config)
-    assert reason and "corpus changed" in reason and story.name in reason
-    with pytest.raises(IndexProblem) as err:
-        open_index(copy_index, config)
-    assert story.name in str(err.value) and "qa index" in str(err.value)
-    outcome = ensure_index([corpus_copy], copy_index, config, progress=False)
-    assert outcome.rebuilt is True and story.name in outcome.reason
-    assert ensure_index([corpus_copy], copy_index, config, progress=False).reason == "index is up to date"
-    # changing its text
-    story.write_text(story.read_text(encoding="utf-8").replace("North Korea", "Pyongyang", 1), encoding="utf-8")
-    assert "changed" in staleness(copy_index, config)
-    outcome = ensure_index([corpus_copy], copy_index, config, progress=False)
-    assert outcome.rebuilt and any("Pyongyang" in c.text for c in outcome.index.chunks)
-    assert any("Pyongyang" in c.text for c in open_index(copy_index, config).chunks)
-
-
-def test_staleness_notices_added_and_removed_files(corpus_copy, copy_index, tmp_path):
-    config = IndexConfig()
-    extra = corpus_copy / "extra.txt"
-    extra.write_text("Extra story\n\nA new article about trade.\n", encoding="utf-8")
-    assert "extra.txt was added" in staleness(copy_index, config)
-    extra.unlink()
-    assert staleness(copy_index, config) is None
-    gone = sorted(corpus_copy.glob("*.txt"))[0]
-    gone.unlink()
-    assert f"{gone.name} was removed" in staleness(copy_index, config)
-    # another corpus than the one indexed
-    other = tmp_path / "other"
-    other.mkdir()
-    assert "not built from" in staleness(copy_index, config, [other])
-
-
-def test_other_settings_are_refused_by_open_index_and_rebuilt_by_ensure_index(copy_index, corpus_copy):
-    other = IndexConfig(chunker=ChunkerConfig(target_words=60))
-    reason = staleness(copy_index, other)
-    assert "other settings" in reason and "target_words" in reason
-    with pytest.raises(IndexProblem, match="other settings"):
-        open_index(copy_index, other)
-    outcome = ensure_index([corpus_copy], copy_index, other, progress=False)
-    assert outcome.rebuilt and "other settings" in outcome.reason
-    assert read_manifest(copy_index)["chunker"]["target_words"] == 60
-    assert open_index(copy_index, other).config.chunker.target_words == 60
-    with pytest.raises(IndexProblem):
-        open_index(copy_index, IndexConfig())

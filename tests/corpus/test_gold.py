@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from corpus.gold import GoldQuestion, load_gold, load_gold_jsonl
+from corpus.gold_sets import GoldQuestion, load_gold, load_gold_jsonl
 
 
 def write_lines(path, records):

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from corpus.gold import load_gold
+from corpus.datasets import SQUAD_V11_DEV, SQUAD_V20_DEV, data_dir, dataset_path
+from corpus.gold_sets import load_gold
 from corpus.squad import PARAGRAPH_SEPARATOR, load_squad
 
-DATA = Path(__file__).parents[3] / "shared" / "data"
-V1_DEV = DATA / "squad-v1.1-dev.json.gz"
-V2_DEV = DATA / "squad-v2.0-dev.json.gz"
+V1_DEV = dataset_path(SQUAD_V11_DEV)
+V2_DEV = dataset_path(SQUAD_V20_DEV)
 
-needs_data = pytest.mark.skipif(not V1_DEV.exists() or not V2_DEV.exists(), reason=f"no SQuAD data in {DATA}")
+needs_data = pytest.mark.skipif(not V1_DEV.exists() or not V2_DEV.exists(), reason=f"no SQuAD data in {data_dir()}")
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from index.store import CURRENT, load_index, save_index
-from qa.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 QA_BIN = REPO / ".venv" / "bin" / "qa"
@@ -123,7 +123,7 @@ def test_sigkill_after_writing_a_version_but_before_the_switch(capsys, index_cop
         "    print('WRITTEN', path, flush=True)\n"
         "    time.sleep(600)\n"
         "store._fsync_tree = held\n"
-        "from qa.cli import main\n"
+        "from cli.main import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
     proc, out, err = start([sys.executable, "-c", hold, "index", str(small), "--index", str(index_copy), "--quiet"])

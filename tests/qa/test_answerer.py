@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import FrozenInstanceError, replace
 
 import pytest
 
@@ -101,16 +102,17 @@ def test_retrieval_query_drives_retrieval_and_the_question_is_kept(answerer, def
     assert a.question == "What did he say about it?"
 
 
-def test_swapping_the_retriever_answers_from_the_new_index(answerer, embedder):
+def test_an_answerer_with_another_retriever_answers_from_the_new_index(answerer, embedder):
     old = answerer.retriever
     article = Article.from_text("The Zorblax festival takes place every June in Quibbletown. It lasts nine days.", title="Zorblax")
-    try:
-        answerer.retriever = Retriever(build_index([article], embedder=embedder, progress=False), old.config, embedder=old.embedder)
-        a = answerer.ask("Where does the Zorblax festival take place?")
-        assert {c.article_id for c in a.citations} == {article.id}
-        assert a.answer is None or "Quibbletown" in a.answer
-    finally:
-        answerer.retriever = old
+    swapped = replace(answerer, retriever=Retriever(build_index([article], embedder=embedder, progress=False), old.config, embedder=old.embedder))
+    a = swapped.ask("Where does the Zorblax festival take place?")
+    assert {c.article_id for c in a.citations} == {article.id}
+    assert a.answer is None or "Quibbletown" in a.answer
+    assert swapped.reader is answerer.reader and swapped.config == answerer.config
+    assert answerer.retriever is old  # the original is unchanged
+    with pytest.raises(FrozenInstanceError):
+        answerer.retriever = swapped.retriever
 
 
 def test_load_answerer_opens_the_index_and_picks_the_reader(default_index_dir, tiny_span_model):

@@ -10,9 +10,12 @@ from types import SimpleNamespace
 import pytest
 
 from corpus.defaults import DEFAULT_GOLD
-from corpus.gold import GoldQuestion
+from corpus.gold_sets import GoldQuestion
 from index.chunk import Chunk
-from qa.evaluate import EvalConfig, _retrieval, apply_threshold, is_relevant, run_eval, sample, write_outputs
+from qa.evaluation import EvalConfig, apply_threshold, run_eval, sample
+from qa.evaluation.report import write_outputs
+from qa.evaluation.scoring import is_relevant
+from qa.evaluation.summary import _retrieval
 
 PARAGRAPHS = {
     "Volcanoes": [
@@ -74,7 +77,7 @@ def test_gold_jsonl_run_writes_predictions_metrics_and_report(gold_run, tmp_path
 
 
 def test_gold_metrics_are_consistent_with_the_outcomes(gold_run):
-    m = gold_run.metrics
+    m = gold_run.metrics.to_dict()
     outcomes = gold_run.outcomes
     assert m["exact_match"] == pytest.approx(sum(o.exact_match for o in outcomes) / len(outcomes))
     unanswerable = [o for o in outcomes if not o.gold.answerable]
@@ -113,8 +116,11 @@ def test_relevance_follows_where_the_gold_says_the_answer_is():
 def test_recall_and_mrr_from_first_relevant_ranks():
     outcomes = [SimpleNamespace(first_relevant=r) for r in (1, 3, None, 12)]
     r = _retrieval(outcomes, 20)
-    assert (r["recall@1"], r["recall@5"], r["recall@20"]) == (0.25, 0.5, 0.75)
-    assert r["mrr@10"] == pytest.approx((1 + 1 / 3) / 4)  # rank 12 is past 10: counts 0
+    assert (r.recall(1), r.recall(5), r.recall(20)) == (0.25, 0.5, 0.75)
+    assert r.mrr == pytest.approx((1 + 1 / 3) / 4)  # rank 12 is past 10: counts 0
+    as_json = r.to_dict()
+    assert (as_json["recall@1"], as_json["recall@5"], as_json["recall@20"]) == (0.25, 0.5, 0.75)
+    assert as_json["mrr@10"] == r.mrr and len(as_json["recall_curve"]) == 20
 
 
 def test_squad_file_is_its_own_corpus_indexed_once(squad_file, tmp_path, embedder):
@@ -123,7 +129,7 @@ def test_squad_file_is_its_own_corpus_indexed_once(squad_file, tmp_path, embedde
     assert first.index_note.startswith("built")
     second = run_eval(squad_file, EvalConfig(progress=False), cache_dir=cache, embedder=embedder)
     assert second.index_note.startswith("reused")
-    m = second.metrics
+    m = second.metrics.to_dict()
     assert m["questions"] == 5 and m["has_answer"]["count"] == 4 and m["no_answer"]["count"] == 1
     assert m["retrieval"]["recall@5"] == 1.0  # two short articles: every answer paragraph is retrieved
     assert m["answer_found"] >= 0.5
@@ -134,7 +140,7 @@ def test_squad_file_is_its_own_corpus_indexed_once(squad_file, tmp_path, embedde
 
 def test_abstaining_on_everything_gets_the_unanswerable_right(squad_file, tmp_path, embedder):
     run = run_eval(squad_file, EvalConfig(threshold=1.01, progress=False), cache_dir=tmp_path, embedder=embedder)
-    m = run.metrics
+    m = run.metrics.to_dict()
     assert m["abstention"] == {"abstained": 5, "unanswerable": 1, "precision": 0.2, "recall": 1.0}
     assert m["no_answer"]["exact_match"] == 1.0 and m["has_answer"]["f1"] == 0.0
     assert m["exact_match"] == pytest.approx(0.2)
@@ -144,13 +150,13 @@ def test_abstaining_on_everything_gets_the_unanswerable_right(squad_file, tmp_pa
     again = run_eval(squad_file, EvalConfig(threshold=0.0, progress=False), cache_dir=tmp_path, embedder=embedder)
     moved = apply_threshold(run, 0.0)
     for key in ("exact_match", "f1", "answer_found", "abstention", "has_answer", "no_answer"):
-        assert moved.metrics[key] == again.metrics[key]
+        assert moved.metrics.to_dict()[key] == again.metrics.to_dict()[key]
     assert [o.answered.answer.answer for o in moved.outcomes] == [o.answered.answer.answer for o in again.outcomes]
 
 
 def test_reader_only_reads_the_gold_paragraph(squad_file, tmp_path, embedder):
     run = run_eval(squad_file, EvalConfig(reader_only=True, progress=False), cache_dir=tmp_path, embedder=embedder)
-    assert run.metrics["retrieval"] is None and run.metrics["modes_used"] == {"gold-paragraph": 5}
+    assert run.metrics.retrieval is None and run.metrics.modes_used == {"gold-paragraph": 5}
     for o in run.outcomes:
         (c,) = o.answered.answer.citations
         assert (c.start, c.end) == o.gold.paragraph

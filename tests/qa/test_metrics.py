@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from qa.metrics import answer_found, best_threshold, exact_match, f1_score, normalize_answer, percentile
+from qa.metrics import (
+    answer_found,
+    best_threshold,
+    exact_match,
+    f1_score,
+    normalize_answer,
+    percentile,
+)
 
 
 def test_normalisation_drops_case_punctuation_articles_and_extra_spaces():

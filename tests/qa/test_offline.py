@@ -2,7 +2,7 @@
 
 A fresh interpreter (nothing cached, no HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE in its environment, an empty
 HF_HOME) installs a socket guard before anything of ours is imported, then runs `qa index` and `qa search`
-through qa.cli.main. Any attempt to reach a non-loopback address is recorded and refused.
+through cli.main.main. Any attempt to reach a non-loopback address is recorded and refused.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ assert not any(name == "index" or name.startswith(("index.", "qa", "corpus", "se
                for name in sys.modules), "something was imported before the guard"
 env_before = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
 
-from qa.cli import main
+from cli.main import main
 
 corpus, index_dir = sys.argv[1], sys.argv[2]
 rc_index = main(["index", corpus, "--index", index_dir, "--quiet"])

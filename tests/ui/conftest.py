@@ -27,9 +27,9 @@ def shared_reader(embedder):
 
 def make_service(default_index_dir, embedder, reader, work: Path, uploads_dir: Path | None = None):
     """A ChatService with the real Answerer over a private copy of the default index in ``work``."""
+    from index.lifecycle import open_index
     from index.store import IndexConfig
     from qa.answerer import Answerer
-    from qa.indexing import open_index
     from qa.retriever import RetrievalConfig, Retriever
     from ui.service import ChatService
 

@@ -10,7 +10,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from qa.types import Answer, Citation
-from ui.api import K_RANGE, MAX_BODY_BYTES, ApiError, check_basic_auth, parse_ask, add_api_routes
+from ui.api import (
+    K_RANGE,
+    MAX_BODY_BYTES,
+    ApiError,
+    add_api_routes,
+    check_basic_auth,
+    parse_ask,
+)
 from ui.service import Reply
 
 

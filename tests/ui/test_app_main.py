@@ -1,6 +1,5 @@
 """`qa chat` start-up rules: loopback by default, a password (or --insecure) for any other address."""
 
-import argparse
 import os
 import subprocess
 import sys
@@ -8,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ui.app import check_exposure, is_loopback, main, parse_auth
+from ui.app import check_exposure, is_loopback, parse_auth, serve
+from ui.options import ChatOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,28 +36,26 @@ def test_parse_auth():
             parse_auth(bad)
 
 
-def _args(**kw):
-    base = dict(host="127.0.0.1", port=7860, auth=None, insecure=False, index=None)
-    base.update(kw)
-    return argparse.Namespace(**base)
+def _options(**kw):
+    return ChatOptions(Path(".qa-index"), **kw)
 
 
-def test_main_refuses_a_public_address_without_auth(capsys, monkeypatch):
+def test_serve_refuses_a_public_address_without_auth(capsys, monkeypatch):
     monkeypatch.delenv("QA_AUTH", raising=False)
-    assert main(_args(host="0.0.0.0")) == 2
+    assert serve(_options(host="0.0.0.0")) == 2
     err = capsys.readouterr().err
     assert "refusing to serve on 0.0.0.0" in err and "--auth" in err
 
 
-def test_main_refuses_a_malformed_auth(capsys):
-    assert main(_args(host="0.0.0.0", auth="nopassword")) == 2
+def test_serve_refuses_a_malformed_auth(capsys):
+    assert serve(_options(host="0.0.0.0", auth="nopassword")) == 2
     assert "USER:PASSWORD" in capsys.readouterr().err
 
 
 def test_qa_chat_command_refuses_a_public_address_without_auth():
     env = {k: v for k, v in os.environ.items() if k != "QA_AUTH"}
     proc = subprocess.run(
-        [sys.executable, "-m", "qa.cli", "chat", "--host", "0.0.0.0", "--port", "1"],
+        [sys.executable, "-m", "cli.main", "chat", "--host", "0.0.0.0", "--port", "1"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode != 0

@@ -18,8 +18,8 @@ def service(service_factory, tmp_path):
 
 
 def test_upload_is_indexed_incrementally_and_answerable_at_once(service, tmp_path, monkeypatch):
+    from index.lifecycle import open_index
     from index.store import IndexConfig
-    from qa.indexing import open_index
 
     embedder = service.answerer.retriever.embedder
     encoded = []

@@ -5,7 +5,14 @@ from pathlib import Path
 import pytest
 
 from corpus.loaders import SUPPORTED_SUFFIXES
-from ui.uploads import MAX_UPLOAD_BYTES, STAGING, UploadRejected, check_upload, safe_filename, store_upload
+from ui.uploads import (
+    MAX_UPLOAD_BYTES,
+    STAGING,
+    UploadRejected,
+    check_upload,
+    safe_filename,
+    store_upload,
+)
 
 ARTICLE = "Harbour opens in Zorblatt\n\nThe new Zorblatt harbour was opened on Monday by mayor Elspeth Quarrington.\n"
 

@@ -1,0 +1,146 @@
+"""``qa index``, ``qa add`` and ``qa search``: building, extending and searching an index.
+
+Example:
+    $ qa index                                   # the default corpus into .qa-index/
+    $ qa add extra/story.html --index .qa-index
+    $ qa search "Who is Geng Shuang?" --k 3 --json
+    $ qa search --queries queries.jsonl --json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from cli.options import add_index_option
+from corpus.defaults import DEFAULT_ARTICLES_DIR
+from index.lifecycle import add_to_index, ensure_index, open_index
+from index.store import IndexConfig
+from qa.retriever import MODES, RetrievalConfig, RetrievalResult, Retriever
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    index_dir: Path
+    paths: list[str]
+    force: bool = False
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class AddOptions:
+    index_dir: Path
+    paths: list[str]
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    index_dir: Path
+    query: str | None
+    queries: str | None
+    k: int = 5
+    mode: str = "hybrid"
+    article: list[str] | None = None
+    json: bool = False
+
+
+def register(sub) -> None:
+    sp = add_index_option(sub.add_parser("index", help="build an index (default corpus: corpus/articles)"))
+    sp.add_argument("paths", nargs="*", help="files or directories of articles")
+    sp.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    sp.add_argument("--quiet", action="store_true", help="no progress bars")
+    sp.set_defaults(options=IndexOptions, run=run_index)
+
+    sp = add_index_option(sub.add_parser("add", help="add articles without re-embedding the existing ones"))
+    sp.add_argument("paths", nargs="+")
+    sp.add_argument("--quiet", action="store_true")
+    sp.set_defaults(options=AddOptions, run=run_add)
+
+    sp = add_index_option(sub.add_parser("search", help="retrieve passages"))
+    sp.add_argument("query", nargs="?")
+    sp.add_argument("--queries", help='JSONL file of {"id", "query"} lines (batch form)')
+    sp.add_argument("--k", type=int, default=5)
+    sp.add_argument("--mode", choices=MODES, default="hybrid")
+    sp.add_argument("--article", action="append", help="only search this article id (repeatable)")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(options=SearchOptions, run=run_search)
+
+
+def print_load_errors(errors) -> None:
+    for err in errors:
+        print(f"qa: skipped {err}", file=sys.stderr)
+
+
+def run_index(options: IndexOptions) -> int:
+    sources = [Path(p) for p in options.paths] or [DEFAULT_ARTICLES_DIR]
+    outcome = ensure_index(sources, options.index_dir, IndexConfig(), force=options.force, progress=not options.quiet)
+    print_load_errors(outcome.errors)
+    if outcome.index is None:
+        print(f"qa: {outcome.reason}; the index was not changed", file=sys.stderr)
+        return 2
+    idx = outcome.index
+    verb = f"built ({outcome.reason})" if outcome.rebuilt else "is up to date"
+    dense = idx.dense.kind if idx.dense else f"none: {idx.dense_error}"
+    print(f"index {options.index_dir} {verb}: {len(idx.articles)} articles, {len(idx.chunks)} chunks, dense={dense}")
+    return 0
+
+
+def run_add(options: AddOptions) -> int:
+    outcome = add_to_index([Path(p) for p in options.paths], options.index_dir, IndexConfig(), progress=not options.quiet)
+    print_load_errors(outcome.errors)
+    idx = outcome.index
+    print(f"index {options.index_dir}: {outcome.reason}; now {len(idx.articles)} articles, {len(idx.chunks)} chunks")
+    return 0 if not outcome.errors else 1
+
+
+def run_search(options: SearchOptions) -> int:
+    if bool(options.query) == bool(options.queries):
+        raise ValueError("give either a query or --queries FILE.jsonl")
+    retriever = Retriever(open_index(options.index_dir, IndexConfig()), RetrievalConfig())
+    article_ids = set(options.article) if options.article else None
+    if options.queries:
+        items = read_queries(Path(options.queries))
+        results = retriever.search_batch([q for _, q in items], k=options.k, mode=options.mode, article_ids=article_ids)
+        for (qid, _), result in zip(items, results):
+            print(json.dumps(search_json(retriever, result, qid), ensure_ascii=False))
+        return 0
+    result = retriever.search(options.query, k=options.k, mode=options.mode, article_ids=article_ids)
+    if result.notice:
+        print(f"qa: {result.notice}", file=sys.stderr)
+    if options.json:
+        print(json.dumps(search_json(retriever, result, None), ensure_ascii=False))
+        return 0
+    if not result.hits:
+        print("no passages found")
+    for hit in result.hits:
+        art = retriever.index.articles[hit.chunk.article_id]
+        print(f"[{hit.rank}] {art.title}  (chars {hit.chunk.start}-{hit.chunk.end}, {hit.via} {hit.score:.4f})")
+        print(f"    {hit.chunk.text.strip()}\n")
+    return 0
+
+
+def search_json(retriever: Retriever, result: RetrievalResult, qid: str | None) -> dict:
+    out = {"id": qid} if qid is not None else {}
+    out["query"] = result.query
+    out["mode"] = result.mode
+    if result.notice:
+        out["notice"] = result.notice
+    out["hits"] = [h.to_json_dict(retriever.index.articles[h.chunk.article_id].title) for h in result.hits]
+    return out
+
+
+def read_queries(path: Path) -> list[tuple[str, str]]:
+    items = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                items.append((str(row["id"]), str(row["query"])))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path} line {n}: expected {{\"id\": ..., \"query\": ...}} ({exc})") from exc
+    return items

@@ -1,0 +1,71 @@
+"""Metadata sidecars: ``<stem>.meta.json`` beside an article file sets or overrides its metadata.
+
+Allowed keys are ``title``, ``source``, ``published`` and ``url`` (strings or null); an unknown key is an
+error, so a typo cannot be silently ignored. A null or empty ``title`` keeps the title the loader found.
+
+Example:
+    >>> sidecar_path("news/story.txt")
+    PosixPath('news/story.meta.json')
+    >>> is_sidecar("news/story.meta.json")
+    True
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from corpus.article import Article
+from corpus.loaders.common import Failure, os_reason
+
+SIDECAR_SUFFIX = ".meta.json"
+SIDECAR_KEYS = ("title", "source", "published", "url")
+
+
+def is_sidecar(path: str | Path) -> bool:
+    """True for a ``<stem>.meta.json`` metadata file."""
+    return Path(path).name.lower().endswith(SIDECAR_SUFFIX)
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """The sidecar that belongs to an article file: ``story.txt`` -> ``story.meta.json``."""
+    path = Path(path)
+    return path.with_name(path.stem + SIDECAR_SUFFIX)
+
+
+def read_sidecar(path: Path) -> dict[str, str | None]:
+    """The metadata in ``<stem>.meta.json`` beside ``path``, or {} when there is none."""
+    meta_path = sidecar_path(path)
+    if not meta_path.exists():
+        return {}
+    try:
+        data = meta_path.read_bytes()
+        meta = json.loads(data.decode("utf-8-sig"))
+    except OSError as exc:
+        raise Failure(f"cannot read metadata sidecar ({os_reason(exc)})", meta_path) from None
+    except UnicodeDecodeError:
+        raise Failure("metadata sidecar is not valid UTF-8", meta_path) from None
+    except json.JSONDecodeError as exc:
+        raise Failure(f"metadata sidecar: invalid JSON ({exc.msg})", meta_path) from None
+    if not isinstance(meta, dict):
+        raise Failure("metadata sidecar must be a JSON object", meta_path)
+    unknown = sorted(set(meta) - set(SIDECAR_KEYS))
+    if unknown:  # a typo such as "sorce" would otherwise be silently ignored
+        raise Failure(
+            f"metadata sidecar: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(SIDECAR_KEYS)})",
+            meta_path,
+        )
+    for key, value in meta.items():
+        if value is not None and not isinstance(value, str):
+            raise Failure(f"metadata sidecar: {key} must be a string or null", meta_path)
+    return meta
+
+
+def apply_sidecar(article: Article, meta: dict[str, str | None]) -> Article:
+    """``article`` with the sidecar's metadata laid over its own."""
+    if not meta:
+        return article
+    title = (meta.get("title") or "").strip() or article.title  # null/empty title keeps the derived one
+    updates = {key: meta[key] for key in ("source", "published", "url") if key in meta}
+    fields = article.to_dict() | updates | {"title": title}
+    return Article(**fields)

@@ -1,0 +1,206 @@
+"""The life cycle of an index directory: open it (refusing a stale one), build it when missing or stale, extend
+it with new articles, and keep cached indexes for evaluation and benchmarks. The CLI, the chat app, evaluation
+and the benchmarks all come through here; ``index.store`` only builds, saves and loads.
+
+One staleness check per open: the manifest is read once, compared with the settings and the sources on disk,
+and handed to the loader. Extending works on the index in memory (the chat app's live one, or one loaded
+here), so an upload never re-reads the whole index from disk.
+
+Example:
+    >>> outcome = ensure_index([DEFAULT_ARTICLES_DIR], Path(".qa-index"), IndexConfig())   # doctest: +SKIP
+    >>> outcome.rebuilt, outcome.reason                                                      # doctest: +SKIP
+    (True, 'no index at .qa-index: build one with `qa index`')
+    >>> index = open_index(Path(".qa-index"), IndexConfig())                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from corpus import Article
+from corpus.loaders import LoadError, load_paths
+from index.embedder import Embedder
+from index.sources import describe_sources, sources_changed
+from index.store import (
+    CorpusIndex,
+    IndexConfig,
+    IndexProblem,
+    add_articles,
+    build_index,
+    index_exists,
+    load_index,
+    read_manifest,
+    save_index,
+    settings_mismatch,
+)
+
+UP_TO_DATE = "index is up to date"
+BUILD_STATS = "build_stats.json"
+
+
+@dataclass(frozen=True)
+class IndexOutcome:
+    """What ``ensure_index`` or ``add_to_index`` did: the index now live (None: nothing could be loaded)."""
+
+    index: CorpusIndex | None
+    rebuilt: bool
+    reason: str
+    errors: list[LoadError] = field(default_factory=list)
+    added: int = 0
+
+
+@dataclass(frozen=True)
+class CachedIndex:
+    """An index from ``cached_index``: where it lives, whether it was reused, and how long its build took."""
+
+    index: CorpusIndex
+    directory: Path
+    reused: bool
+    build_stats: dict
+
+
+def staleness(directory: Path, config: IndexConfig, sources: list[Path] | None = None) -> str | None:
+    """Why the index at ``directory`` cannot be used as it is, or None when it is current."""
+    return _check(directory, config, sources)[0]
+
+
+def open_index(directory: Path, config: IndexConfig) -> CorpusIndex:
+    """Load the index for answering; a stale or mismatched one is refused with the reason."""
+    reason, manifest = _check(directory, config)
+    if reason is not None:
+        raise IndexProblem(f"cannot use the index at {directory}: {reason}. Run `qa index` to rebuild it.")
+    return load_index(directory, config, manifest)
+
+
+def ensure_index(
+    paths: list[Path], directory: Path, config: IndexConfig, force: bool = False, progress: bool = True
+) -> IndexOutcome:
+    """The index of ``paths`` at ``directory``: loaded when current, else (or with ``force``) built and saved.
+
+    A rebuild reuses the vectors of unchanged passages from the previous index, when there is one.
+    """
+    if force:
+        reason = "rebuild forced"
+    else:
+        reason, manifest = _check(directory, config, paths)
+        if reason is None:
+            return IndexOutcome(load_index(directory, config, manifest), False, UP_TO_DATE)
+    report = load_paths(paths)
+    if not report.articles:
+        return IndexOutcome(None, False, "no article could be loaded", report.errors)
+    previous = _try_load(directory)
+    index = build_index(report.articles, config, progress=progress, sources=describe_sources(paths), reuse=previous)
+    save_index(index, directory)
+    return IndexOutcome(index, True, reason, report.errors)
+
+
+def open_or_build(paths: list[Path], directory: Path, config: IndexConfig, progress: bool = True) -> IndexOutcome:
+    """Open the index at ``directory`` (refusing a stale one); only when there is none at all, build it from
+    ``paths`` (the chat app's first start on the default corpus)."""
+    if not index_exists(directory):
+        return ensure_index(paths, directory, config, progress=progress)
+    return IndexOutcome(open_index(directory, config), False, UP_TO_DATE)
+
+
+def add_to_index(
+    paths: list[Path], directory: Path, config: IndexConfig, embedder: Embedder | None = None, progress: bool = True
+) -> IndexOutcome:
+    """Load the articles in ``paths`` and add the new ones to the index at ``directory`` (``qa add``)."""
+    index = load_index(directory, config)
+    report = load_paths(paths)
+    outcome = extend_index(index, report.articles, directory, describe_sources(paths), embedder, progress)
+    return replace(outcome, errors=report.errors)
+
+
+def extend_index(
+    index: CorpusIndex,
+    articles: list[Article],
+    directory: Path,
+    sources: list[dict],
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> IndexOutcome:
+    """``index`` (in memory: the chat app's live one) with the new ``articles`` added, only their passages
+    embedded; saved to ``directory`` when something was added. ``sources``: what the articles were read from."""
+    new_index, new = add_articles(index, articles, embedder=embedder, progress=progress, sources=sources)
+    if new:
+        save_index(new_index, directory)
+    return IndexOutcome(new_index, False, f"added {len(new)} new article(s)", added=len(new))
+
+
+def cached_index(
+    name: str,
+    articles: list[Article],
+    config: IndexConfig,
+    cache_dir: Path,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+    rebuild: bool = False,
+    sources: list[dict] | None = None,
+) -> CachedIndex:
+    """The index of ``articles`` under ``cache_dir``, built once per article set and settings, then reused.
+
+    For evaluation sets and benchmarks, whose corpora are fixed files: the cache key is the articles (ids and
+    texts) and the index settings, so a changed file or setting builds a new index instead of using a stale one.
+    """
+    directory = Path(cache_dir) / f"{name}-{_cache_key(articles, config)}"
+    if not rebuild:
+        try:
+            index = load_index(directory, config)
+            if set(index.articles) == {a.id for a in articles}:
+                return CachedIndex(index, directory, True, _read_stats(directory))
+        except IndexProblem:
+            pass
+    started = time.perf_counter()
+    index = build_index(articles, config, embedder=embedder, progress=progress, sources=sources)
+    seconds = time.perf_counter() - started
+    save_index(index, directory)
+    stats = {"chunks": len(index.chunks), "articles": len(index.articles), "build_s": round(seconds, 2),
+             "chunks_per_s": round(len(index.chunks) / seconds, 1) if seconds else None}
+    (directory / BUILD_STATS).write_text(json.dumps(stats), encoding="utf-8")
+    return CachedIndex(index, directory, False, stats)
+
+
+def _check(directory: Path, config: IndexConfig, sources: list[Path] | None = None) -> tuple[str | None, dict | None]:
+    """(why the index cannot be used, or None; its manifest when it could be read): one read of the manifest."""
+    try:
+        manifest = read_manifest(directory)
+    except IndexProblem as exc:
+        return str(exc), None
+    if diff := settings_mismatch(manifest, config):
+        return f"it was built with other settings ({diff})", manifest
+    recorded = manifest.get("sources", [])
+    if sources is not None:
+        wanted = {str(Path(p).resolve()) for p in sources}
+        roots = {s.get("root", s["path"]) for s in recorded}
+        if not wanted <= roots:
+            return f"it was not built from {', '.join(sorted(wanted - roots))}", manifest
+    if change := sources_changed(recorded):
+        return f"the corpus changed since it was built ({change})", manifest
+    return None, manifest
+
+
+def _cache_key(articles: list[Article], config: IndexConfig) -> str:
+    digest = hashlib.sha256(json.dumps(config.settings(), sort_keys=True).encode())
+    for article in sorted(articles, key=lambda a: a.id):
+        digest.update(article.id.encode())
+        digest.update(hashlib.sha256(article.text.encode()).digest())
+    return digest.hexdigest()[:12]
+
+
+def _read_stats(directory: Path) -> dict:
+    try:
+        return json.loads((directory / BUILD_STATS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _try_load(directory: Path) -> CorpusIndex | None:
+    try:
+        return load_index(directory)
+    except IndexProblem:
+        return None

@@ -1,0 +1,1 @@
+"""Maintenance tools of the repository, run as modules from its root (``python -m tools.screenshot``)."""
