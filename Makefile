@@ -4,11 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Nothing downloads at run time.
-export HF_HUB_OFFLINE := 1
-export TRANSFORMERS_OFFLINE := 1
-export HF_HUB_DISABLE_TELEMETRY := 1
-export GRADIO_ANALYTICS_ENABLED := False
+# Nothing downloads at run time: the code sets the offline switches itself, in one place (index/offline.py).
 
 .PHONY: setup index chat test browser
 

@@ -1,4 +1,4 @@
-"""A tiny, randomly initialised span model saved like a real one (shared by the qa tests)."""
+"""A tiny, randomly initialised span model saved like a real one (shared by the qa, cli and bench tests through tests/conftest.py)."""
 
 from __future__ import annotations
 
