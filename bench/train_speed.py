@@ -1,7 +1,7 @@
 """Training-step speed of the span reader on this machine, one configuration per process run.
 
 Each run loads all-MiniLM-L6-v2 with a fresh span head, takes the first batches of epoch 0 of the real training
-plan (the cached features of a `python -m qa.train_reader` run: same seed, same length-grouped batches for every
+plan (the cached features of a `python -m training` run: same seed, same length-grouped batches for every
 configuration), runs 2 warm-up steps (compilation happens there) and times the next ``--steps`` full training
 steps (forward, loss, backward, clipping, AdamW). Run the configurations back to back and compare the ratios.
 
@@ -9,9 +9,9 @@ Variants (combine with "-"): ``dropout0`` (hidden and attention dropout 0 instea
 ``eager`` (eager attention instead of SDPA), ``compile`` (torch.compile, dynamic shapes), ``base`` (none).
 
 Example:
-    $ .venv/bin/python -m qa.train_reader --out build/reader-train --stop-at-step 0   # builds the features once
+    $ .venv/bin/python -m training --out build/reader-train --stop-at-step 1   # builds the features, 1 step, exit 75
     $ for v in base dropout0 dropout0-eager dropout0-compile; do
-    >   .venv/bin/python bench/train_speed.py --features build/reader-train/features $v --steps 8; done
+    >   .venv/bin/python -m bench.train_speed --features build/reader-train/features $v --steps 8; done
 """
 
 from __future__ import annotations
@@ -21,27 +21,22 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from qa import train_reader as tr  # noqa: E402
+from training.batches import epoch_batches, make_batch
+from training.features import Features, read_features
+from training.settings import DEFAULT_OUT
 
 
-def load_features(directory: Path) -> tr.Features:
+def load_features(directory: Path) -> Features:
     files = sorted(Path(directory).glob("train-*.npz"))
     if not files:
-        raise SystemExit(f"error: no train-*.npz in {directory}: run python -m qa.train_reader first")
-    with np.load(files[0]) as z:
-        return tr.Features(**{k: z[k] for k in ("ids", "offsets", "ctx_start", "start", "end", "example")},
-                           n_examples=int(z["n_examples"]))
+        raise SystemExit(f"error: no train-*.npz in {directory}: run python -m training first")
+    return read_features(files[0])
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.train_speed", description=__doc__.split("\n")[0])
     p.add_argument("variant", help="base, or dropout0 / eager / compile joined with '-'")
-    p.add_argument("--features", type=Path, default=tr.DEFAULT_OUT / "features")
+    p.add_argument("--features", type=Path, default=DEFAULT_OUT / "features")
     p.add_argument("--steps", type=int, default=8, help="timed steps after 2 warm-up steps")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=32)
@@ -68,13 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     model.train()
     forward = torch.compile(model, dynamic=True) if "compile" in parts else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
-    batches = tr.epoch_batches(features.lengths, args.batch_size, 0, 0, 50)
+    batches = epoch_batches(features.lengths, args.batch_size, 0, 0, 50)
     examples = tokens = 0
     t0 = time.perf_counter()
     for i in range(args.steps + 2):
         if i == 2:
             t0, examples, tokens = time.perf_counter(), 0, 0
-        batch = tr.make_batch(features, batches[i], 0)
+        batch = make_batch(features, batches[i], 0)
         step_t0 = time.perf_counter()
         out = forward(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                       token_type_ids=batch["token_type_ids"])

@@ -45,14 +45,14 @@ class SentenceWeights:
         return np.array([self.dense, self.lexical, self.rank], dtype=np.float64)
 
 
-# Fitted by `.venv/bin/python bench/answers.py fit-sentence --articles 60 --questions 4000` (logistic regression
+# Fitted by `.venv/bin/python -m bench.answers fit-sentence --articles 60 --questions 4000` (logistic regression
 # on SQuAD v1.1 TRAIN, never dev: 60 seeded articles indexed, 4,000 seeded questions, hybrid retrieval, k=5;
 # 88,225 candidate sentences, label = the sentence holds the gold answer). On that sample the top-scored
 # sentence holds the answer for 72.5% of the questions (95.6% have it among the candidates).
 FITTED_WEIGHTS = SentenceWeights(dense=6.751, lexical=8.100, rank=3.531, bias=-10.520)
 # The same fit without the dense feature, for when no embedding model can be loaded (top-1: 71.0%).
 LEXICAL_WEIGHTS = SentenceWeights(dense=0.0, lexical=10.164, rank=4.516, bias=-8.197)
-# Calibrated by `.venv/bin/python bench/answers.py calibrate --reader sentence`: end to end over the 35 articles
+# Calibrated by `.venv/bin/python -m bench.answers calibrate --reader sentence`: end to end over the 35 articles
 # of SQuAD v2.0 dev (hybrid, k=5), all 11,873 questions, the threshold maximising the mean credit (answerable:
 # 1 when the gold answer is inside the returned sentence; unanswerable: 1 when abstained; qa.metrics.best_threshold).
 # At it: mean credit 56.7% (always abstaining: 50.1%), abstention precision 56.4%, recall 72.1%.

@@ -27,10 +27,13 @@ import json
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import index.embedder  # noqa: F401  (sets the offline environment before transformers is imported)
+from index.offline import use_offline_defaults
+
+use_offline_defaults()  # before transformers is imported
+
 import torch
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
@@ -106,19 +109,31 @@ class SpanReader:
     name = "span"
 
     def __init__(self, model: str | Path, config: SpanReaderConfig = SpanReaderConfig(), abstain_threshold: float | None = None):
-        self.config = config
         self.model_path = str(model)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
-            self.model = AutoModelForQuestionAnswering.from_pretrained(self.model_path, local_files_only=True)
+            tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
+            loaded = AutoModelForQuestionAnswering.from_pretrained(self.model_path, local_files_only=True)
         except Exception as exc:  # any load failure: the caller may fall back to the sentence reader
             raise ReaderUnavailable(f"cannot load reader model {self.model_path!r}: {exc}") from exc
+        self._attach(loaded, tokenizer, config, _stored_calibration(model), abstain_threshold)
+
+    @classmethod
+    def around(cls, model: torch.nn.Module, tokenizer, config: SpanReaderConfig) -> SpanReader:
+        """A reader around a model already in memory, e.g. one being trained (``training`` scores dev with the
+        very tokenising and decoding shipped here): no calibration file, never int8."""
+        reader = cls.__new__(cls)
+        reader.model_path = f"<in memory: {type(model).__name__}>"
+        reader._attach(model, tokenizer, replace(config, int8=False), {}, None)
+        return reader
+
+    def _attach(self, model: torch.nn.Module, tokenizer, config: SpanReaderConfig, stored: dict,
+                abstain_threshold: float | None) -> None:
+        self.config, self.tokenizer, self.model = config, tokenizer, model
         if not getattr(self.tokenizer, "is_fast", False):
             raise ReaderUnavailable(f"reader model {self.model_path!r} needs a fast tokenizer (offsets mapping)")
         on_cpu = torch.device(config.device).type == "cpu"
         if config.int8 and not on_cpu:
             raise ReaderUnavailable(f"int8 reading runs on the CPU only, not on {config.device!r}")
-        stored = _stored_calibration(model)
         self.int8 = config.int8 if config.int8 is not None else bool(stored.get("int8")) and on_cpu
         self.model.eval().to(config.device)
         if self.int8:
@@ -181,20 +196,11 @@ class SpanReader:
                             signals)
 
     def tokenize(self, question: str, texts: list[str]) -> Windows:
-        question, q_len = self._short_question(question)
+        [(question, q_len)] = cut_questions(self.tokenizer, [question], self.config.max_question_tokens)
         room = self.config.max_length - q_len - 3  # [CLS] q [SEP] text [SEP]
         stride = max(0, min(self.config.stride, room // 2))  # the tokenizer refuses a stride >= the room
-        enc = self.tokenizer(
-            [question] * len(texts),
-            texts,
-            truncation="only_second",
-            max_length=self.config.max_length,
-            stride=stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-            padding="longest",
-            return_tensors="pt",
-        )
+        enc = encode_windows(self.tokenizer, [question] * len(texts), texts, self.config.max_length, stride,
+                             padding="longest", return_tensors="pt")
         n_windows, length = enc["input_ids"].shape
         mask = torch.tensor([[s == 1 for s in enc.sequence_ids(w)] for w in range(n_windows)], dtype=torch.bool).reshape(n_windows, length)
         offsets = enc["offset_mapping"]
@@ -240,13 +246,25 @@ class SpanReader:
         batches.append(current)
         return [(torch.tensor(b), int(used[b[0]])) for b in batches]
 
-    def _short_question(self, question: str) -> tuple[str, int]:
-        """The question, cut to ``max_question_tokens``, and its length in tokens."""
-        enc = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
-        limit = self.config.max_question_tokens
-        if len(enc["input_ids"]) <= limit:
-            return question, len(enc["input_ids"])
-        return question[: enc["offset_mapping"][limit - 1][1]], limit
+
+def cut_questions(tokenizer, questions: list[str], max_tokens: int) -> list[tuple[str, int]]:
+    """Each question cut after ``max_tokens`` tokens, so passage text always fits in a window, and its length in
+    tokens. Reading and training (``training.features``) cut questions alike."""
+    enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+    cut = []
+    for question, offsets in zip(questions, enc["offset_mapping"]):
+        if len(offsets) <= max_tokens:
+            cut.append((question, len(offsets)))
+        else:
+            cut.append((question[: offsets[max_tokens - 1][1]], max_tokens))
+    return cut
+
+
+def encode_windows(tokenizer, questions: list[str], texts: list[str], max_length: int, stride: int, **extra):
+    """``[CLS] question [SEP] text [SEP]`` windows of each pair: a text too long for one window is cut into windows
+    that overlap by ``stride`` tokens; offsets map tokens back to characters. ``extra``: padding, tensors."""
+    return tokenizer(questions, texts, truncation="only_second", max_length=max_length, stride=stride,
+                     return_overflowing_tokens=True, return_offsets_mapping=True, **extra)
 
 
 def rank_prior(windows: Windows, hits: list[Hit], weight: float) -> torch.Tensor | None:

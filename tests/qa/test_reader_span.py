@@ -10,14 +10,20 @@ import math
 
 import pytest
 import torch
+from tiny_span import build_tiny_span_model
 from transformers.modeling_outputs import QuestionAnsweringModelOutput
 
 from corpus import Article
 from index.chunk import Chunk
-from qa.reader_span import (CALIBRATION_FILE, ReaderUnavailable, SpanReader, SpanReaderConfig, decode_best_span,
-                            rank_prior)
+from qa.reader_span import (
+    CALIBRATION_FILE,
+    ReaderUnavailable,
+    SpanReader,
+    SpanReaderConfig,
+    decode_best_span,
+    rank_prior,
+)
 from qa.types import Hit
-from tiny_span import build_tiny_span_model
 
 
 def make_hits(*texts: str) -> tuple[list[Hit], dict[str, Article]]:
