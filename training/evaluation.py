@@ -3,7 +3,7 @@
 The model being trained (or a saved one) is wrapped in ``qa.reader_span.SpanReader`` (``SpanReader.around``),
 so the figures printed during training come from the very tokenising (question cut, windows and their stride)
 and decoding (one softmax over the passage tokens of all windows, copies of a token in overlapping windows
-pooled, best start <= end within ``max_answer_tokens``) that ``qa ask`` uses; a question's gold paragraph is its
+pooled, best start <= end within the reader's ``max_answer_tokens``) that ``qa ask`` uses; a question's gold paragraph is its
 one retrieved chunk. EM and F1 use ``qa.metrics`` (SQuAD normalisation, maximum over the gold answers).
 
 Example:
@@ -22,9 +22,6 @@ import numpy as np
 from training.features import Example, squad_examples
 from training.settings import Settings
 
-MAX_ANSWER_TOKENS = 30  # the shipped reader's SpanReaderConfig default
-
-
 def dev_examples(path: Path, n: int) -> list[Example]:
     """``n`` questions evenly spread over the file (not the first ``n``, which all come from a few articles)."""
     return squad_examples(path, n)
@@ -42,7 +39,7 @@ def gold_paragraph_hit(example: Example):
 
 
 def evaluate(model, tokenizer, examples: list[Example], settings: Settings, device, bf16: bool,
-             batch_size: int = 64, max_answer_tokens: int = MAX_ANSWER_TOKENS) -> dict:
+             batch_size: int = 64) -> dict:
     """EM/F1 of the shipped reader around ``model`` on ``examples``, with the run's window settings."""
     import torch
 
@@ -50,9 +47,10 @@ def evaluate(model, tokenizer, examples: list[Example], settings: Settings, devi
     from qa.reader_span import SpanReader, SpanReaderConfig
 
     t0 = time.perf_counter()
+    # the run's window settings; the answer length limit and everything else as the shipped reader has them
     config = SpanReaderConfig(max_length=settings.max_length, stride=settings.stride,
-                              max_question_tokens=settings.max_question_tokens, max_answer_tokens=max_answer_tokens,
-                              batch_size=batch_size, device=str(device))
+                              max_question_tokens=settings.max_question_tokens, batch_size=batch_size,
+                              device=str(device))
     reader = SpanReader.around(model, tokenizer, config)
     autocast_type = "cuda" if device.type == "cuda" else "cpu"
     answers = []
