@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.options import add_index_option
+from cli.terminal import json_line, printable
 from qa.retriever import MODES
 from qa.types import Answer
 
@@ -108,10 +109,10 @@ def run_ask(options: AskOptions) -> int:
         return 2
     answered = answerer.ask_detailed(options.question, k=options.k, mode=options.mode)
     if answered.retrieval.notice:
-        print(f"qa: {answered.retrieval.notice}", file=sys.stderr)
+        print(f"qa: {printable(answered.retrieval.notice)}", file=sys.stderr)
     answer = answered.answer
     if options.json:
-        print(json.dumps(answer.to_json_dict(), ensure_ascii=False))
+        print(json_line(answer.to_json_dict()))
     else:
         articles = answerer.retriever.index.articles
         article_text = articles[answer.answer_span[0]].text if answer.answer_span else None
@@ -120,7 +121,10 @@ def run_ask(options: AskOptions) -> int:
 
 
 def render_answer(answer: Answer, article_text: str | None, threshold: float, width: int = 100) -> str:
-    """The human form: answer, its sentence with the answer marked **like this**, numbered citations."""
+    """The human form: answer, its sentence with the answer marked **like this**, numbered citations.
+
+    Every piece of article text goes through ``printable`` (before wrapping, so a sequence is never split).
+    """
     lines = []
     if answer.abstained:
         lines.append(f"Not found in the articles (confidence {answer.confidence:.2f}, below the threshold {threshold:.2f}).")
@@ -129,15 +133,15 @@ def render_answer(answer: Answer, article_text: str | None, threshold: float, wi
     else:
         cited = answer.answer_citation()
         tag = f"  [{cited.n}]" if cited else ""
-        lines.append(f"Answer: {answer.answer}{tag}")
+        lines.append(f"Answer: {printable(answer.answer)}{tag}")
         lines.append(f"Confidence: {answer.confidence:.2f}")
         if answer.sentence and answer.sentence != answer.answer:
-            lines.append("Sentence: " + mark_answer(answer, article_text))
+            lines.append("Sentence: " + printable(mark_answer(answer, article_text)))
         lines.append("")
         lines.append("Sources:")
     for c in answer.citations:
-        lines.append(f"  [{c.n}] {c.title} — chars {c.start}–{c.end} (score {c.score:.4f})")
-        lines.extend(textwrap.wrap(" ".join(c.text.split()), width=width, initial_indent="      ", subsequent_indent="      ", max_lines=3, placeholder=" …"))
+        lines.append(f"  [{c.n}] {printable(c.title)} — chars {c.start}–{c.end} (score {c.score:.4f})")
+        lines.extend(textwrap.wrap(" ".join(printable(c.text).split()), width=width, initial_indent="      ", subsequent_indent="      ", max_lines=3, placeholder=" …"))
     lines.append(f"({answer.mode} retrieval, {answer.latency_ms:.0f} ms)")
     return "\n".join(lines)
 

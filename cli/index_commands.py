@@ -14,7 +14,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from cli.load_messages import (
+    EXIT_STATUS_HELP,
+    exit_status,
+    print_nothing_loaded,
+    print_skipped,
+)
 from cli.options import add_index_option
+from cli.terminal import json_line, printable
 from corpus.defaults import DEFAULT_ARTICLES_DIR
 from index.lifecycle import add_to_index, ensure_index, open_index
 from index.store import IndexConfig
@@ -27,6 +34,7 @@ class IndexOptions:
     paths: list[str]
     force: bool = False
     quiet: bool = False
+    no_wait: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class AddOptions:
     index_dir: Path
     paths: list[str]
     quiet: bool = False
+    no_wait: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,15 +57,17 @@ class SearchOptions:
 
 
 def register(sub) -> None:
-    sp = add_index_option(sub.add_parser("index", help="build an index (default corpus: corpus/articles)"))
+    sp = add_index_option(sub.add_parser("index", help="build an index (default corpus: corpus/articles)", epilog=EXIT_STATUS_HELP))
     sp.add_argument("paths", nargs="*", help="files or directories of articles")
     sp.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_no_wait_option(sp)
     sp.set_defaults(options=IndexOptions, run=run_index)
 
-    sp = add_index_option(sub.add_parser("add", help="add articles without re-embedding the existing ones"))
+    sp = add_index_option(sub.add_parser("add", help="add articles without re-embedding the existing ones", epilog=EXIT_STATUS_HELP))
     sp.add_argument("paths", nargs="+")
     sp.add_argument("--quiet", action="store_true")
+    add_no_wait_option(sp)
     sp.set_defaults(options=AddOptions, run=run_add)
 
     sp = add_index_option(sub.add_parser("search", help="retrieve passages"))
@@ -69,31 +80,37 @@ def register(sub) -> None:
     sp.set_defaults(options=SearchOptions, run=run_search)
 
 
-def print_load_errors(errors) -> None:
-    for err in errors:
-        print(f"qa: skipped {err}", file=sys.stderr)
+def add_no_wait_option(parser) -> None:
+    parser.add_argument("--no-wait", action="store_true",
+                        help="fail at once (exit 1) when another process is writing the index, instead of waiting")
 
 
 def run_index(options: IndexOptions) -> int:
     sources = [Path(p) for p in options.paths] or [DEFAULT_ARTICLES_DIR]
-    outcome = ensure_index(sources, options.index_dir, IndexConfig(), force=options.force, progress=not options.quiet)
-    print_load_errors(outcome.errors)
+    outcome = ensure_index(sources, options.index_dir, IndexConfig(), force=options.force, progress=not options.quiet,
+                           wait=not options.no_wait)
+    print_skipped(outcome.errors, outcome.duplicates)
     if outcome.index is None:
-        print(f"qa: {outcome.reason}; the index was not changed", file=sys.stderr)
-        return 2
+        print_nothing_loaded(outcome.reason)
+        return exit_status(outcome.errors, loaded_any=False)
     idx = outcome.index
     verb = f"built ({outcome.reason})" if outcome.rebuilt else "is up to date"
     dense = idx.dense.kind if idx.dense else f"none: {idx.dense_error}"
-    print(f"index {options.index_dir} {verb}: {len(idx.articles)} articles, {len(idx.chunks)} chunks, dense={dense}")
-    return 0
+    print(printable(f"index {options.index_dir} {verb}: {len(idx.articles)} articles, {len(idx.chunks)} chunks, dense={dense}"))
+    return exit_status(outcome.errors, loaded_any=True)
 
 
 def run_add(options: AddOptions) -> int:
-    outcome = add_to_index([Path(p) for p in options.paths], options.index_dir, IndexConfig(), progress=not options.quiet)
-    print_load_errors(outcome.errors)
+    outcome = add_to_index([Path(p) for p in options.paths], options.index_dir, IndexConfig(), progress=not options.quiet,
+                           wait=not options.no_wait)
+    print_skipped(outcome.errors, outcome.duplicates)
+    loaded_any = bool(outcome.added or outcome.duplicates)
+    if not loaded_any:
+        print_nothing_loaded()
+        return exit_status(outcome.errors, loaded_any)
     idx = outcome.index
-    print(f"index {options.index_dir}: {outcome.reason}; now {len(idx.articles)} articles, {len(idx.chunks)} chunks")
-    return 0 if not outcome.errors else 1
+    print(printable(f"index {options.index_dir}: {outcome.reason}; now {len(idx.articles)} articles, {len(idx.chunks)} chunks"))
+    return exit_status(outcome.errors, loaded_any)
 
 
 def run_search(options: SearchOptions) -> int:
@@ -105,20 +122,21 @@ def run_search(options: SearchOptions) -> int:
         items = read_queries(Path(options.queries))
         results = retriever.search_batch([q for _, q in items], k=options.k, mode=options.mode, article_ids=article_ids)
         for (qid, _), result in zip(items, results):
-            print(json.dumps(search_json(retriever, result, qid), ensure_ascii=False))
+            print(json_line(search_json(retriever, result, qid)))
         return 0
     result = retriever.search(options.query, k=options.k, mode=options.mode, article_ids=article_ids)
     if result.notice:
         print(f"qa: {result.notice}", file=sys.stderr)
     if options.json:
-        print(json.dumps(search_json(retriever, result, None), ensure_ascii=False))
+        print(json_line(search_json(retriever, result, None)))
         return 0
     if not result.hits:
         print("no passages found")
     for hit in result.hits:
         art = retriever.index.articles[hit.chunk.article_id]
-        print(f"[{hit.rank}] {art.title}  (chars {hit.chunk.start}-{hit.chunk.end}, {hit.via} {hit.score:.4f})")
-        print(f"    {hit.chunk.text.strip()}\n")
+        # article text and titles may hold escape sequences: printable() keeps them off the terminal
+        print(printable(f"[{hit.rank}] {art.title}  (chars {hit.chunk.start}-{hit.chunk.end}, {hit.via} {hit.score:.4f})"))
+        print(printable(f"    {hit.chunk.text.strip()}\n"))
     return 0
 
 

@@ -4,7 +4,12 @@ and the benchmarks all come through here; ``index.store`` only builds, saves and
 
 One staleness check per open: the manifest is read once, compared with the settings and the sources on disk,
 and handed to the loader. Extending works on the index in memory (the chat app's live one, or one loaded
-here), so an upload never re-reads the whole index from disk.
+here), so an upload never re-reads the whole index from disk, unless another writer saved a newer version
+since that index was loaded: then the live version is loaded and extended, so that writer's articles stay.
+
+Every writer (a build, ``add_to_index``, ``extend_index``, ``cached_index``) holds the index's write lock
+(``index.write_lock``) from its read of the index to its save: one writer at a time, none loses another's
+work. ``wait=False`` raises ``IndexBusy`` at once instead of waiting for the writer that holds it.
 
 Example:
     >>> outcome = ensure_index([DEFAULT_ARTICLES_DIR], Path(".qa-index"), IndexConfig())   # doctest: +SKIP
@@ -23,7 +28,7 @@ from pathlib import Path
 
 from corpus import Article
 from corpus.loaders import LoadError, load_paths
-from index.embedder import Embedder
+from index.embedder import Embedder, EmbedderUnavailable
 from index.sources import describe_sources, sources_changed
 from index.store import (
     CorpusIndex,
@@ -32,11 +37,13 @@ from index.store import (
     add_articles,
     build_index,
     index_exists,
+    live_version,
     load_index,
     read_manifest,
     save_index,
     settings_mismatch,
 )
+from index.write_lock import write_lock
 
 UP_TO_DATE = "index is up to date"
 BUILD_STATS = "build_stats.json"
@@ -51,6 +58,7 @@ class IndexOutcome:
     reason: str
     errors: list[LoadError] = field(default_factory=list)
     added: int = 0
+    duplicates: list[str] = field(default_factory=list)  # where each text already loaded or indexed was met
 
 
 @dataclass(frozen=True)
@@ -77,25 +85,42 @@ def open_index(directory: Path, config: IndexConfig) -> CorpusIndex:
 
 
 def ensure_index(
-    paths: list[Path], directory: Path, config: IndexConfig, force: bool = False, progress: bool = True
+    paths: list[Path],
+    directory: Path,
+    config: IndexConfig,
+    force: bool = False,
+    progress: bool = True,
+    wait: bool = True,
 ) -> IndexOutcome:
     """The index of ``paths`` at ``directory``: loaded when current, else (or with ``force``) built and saved.
 
     A rebuild reuses the vectors of unchanged passages from the previous index, when there is one.
     """
+    reason, current = _needs_build(paths, directory, config, force)
+    if current is not None:
+        return current
+    with write_lock(directory, wait):
+        # asked again under the lock: a writer that held it may have just built what is wanted
+        reason, current = _needs_build(paths, directory, config, force)
+        if current is not None:
+            return current
+        report = load_paths(paths)
+        if not report.articles:
+            return IndexOutcome(None, False, "no article could be loaded", report.errors)
+        previous = _try_load(directory)
+        index = build_index(report.articles, config, progress=progress, sources=describe_sources(paths), reuse=previous)
+        save_index(index, directory)
+    return IndexOutcome(index, True, reason, report.errors, duplicates=report.duplicates)
+
+
+def _needs_build(paths: list[Path], directory: Path, config: IndexConfig, force: bool) -> tuple[str, IndexOutcome | None]:
+    """(why the index must be built; or, when it is current and not ``force``d, the outcome of loading it)."""
     if force:
-        reason = "rebuild forced"
-    else:
-        reason, manifest = _check(directory, config, paths)
-        if reason is None:
-            return IndexOutcome(load_index(directory, config, manifest), False, UP_TO_DATE)
-    report = load_paths(paths)
-    if not report.articles:
-        return IndexOutcome(None, False, "no article could be loaded", report.errors)
-    previous = _try_load(directory)
-    index = build_index(report.articles, config, progress=progress, sources=describe_sources(paths), reuse=previous)
-    save_index(index, directory)
-    return IndexOutcome(index, True, reason, report.errors)
+        return "rebuild forced", None
+    reason, manifest = _check(directory, config, paths)
+    if reason is None:
+        return UP_TO_DATE, IndexOutcome(load_index(directory, config, manifest), False, UP_TO_DATE)
+    return reason, None
 
 
 def open_or_build(paths: list[Path], directory: Path, config: IndexConfig, progress: bool = True) -> IndexOutcome:
@@ -107,13 +132,41 @@ def open_or_build(paths: list[Path], directory: Path, config: IndexConfig, progr
 
 
 def add_to_index(
-    paths: list[Path], directory: Path, config: IndexConfig, embedder: Embedder | None = None, progress: bool = True
+    paths: list[Path],
+    directory: Path,
+    config: IndexConfig,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+    wait: bool = True,
 ) -> IndexOutcome:
-    """Load the articles in ``paths`` and add the new ones to the index at ``directory`` (``qa add``)."""
-    index = load_index(directory, config)
+    """Load the articles in ``paths`` and add the new ones to the index at ``directory`` (``qa add``).
+
+    The index is read ahead, outside the write lock, so that the embedding model (seconds to load) is loaded
+    before the lock is taken, and only when there is something new to embed; ``extend_index`` then checks,
+    under the lock, that the version read is still the live one, and reads the live one when it is not.
+    """
     report = load_paths(paths)
-    outcome = extend_index(index, report.articles, directory, describe_sources(paths), embedder, progress)
-    return replace(outcome, errors=report.errors)
+    index = _read_ahead(directory, config, wait)
+    if embedder is None and index.dense is not None and any(a.id not in index.articles for a in report.articles):
+        embedder = _embedder_or_none(config)
+    outcome = extend_index(index, report.articles, directory, describe_sources(paths), embedder, progress, wait)
+    known = [report.origins[a.id] for a in report.articles if a.id in index.articles]  # already indexed
+    return replace(outcome, errors=report.errors, duplicates=report.duplicates + known)
+
+
+def _read_ahead(directory: Path, config: IndexConfig, wait: bool) -> CorpusIndex:
+    try:
+        return load_index(directory, config)
+    except IndexProblem:  # a writer may have just replaced the version being read: read again, under the lock
+        with write_lock(directory, wait):
+            return load_index(directory, config)
+
+
+def _embedder_or_none(config: IndexConfig) -> Embedder | None:
+    try:
+        return Embedder(config.embedder)
+    except EmbedderUnavailable:  # add_articles tries again and reports it, as when nothing was loaded ahead
+        return None
 
 
 def extend_index(
@@ -123,12 +176,21 @@ def extend_index(
     sources: list[dict],
     embedder: Embedder | None = None,
     progress: bool = True,
+    wait: bool = True,
 ) -> IndexOutcome:
     """``index`` (in memory: the chat app's live one) with the new ``articles`` added, only their passages
-    embedded; saved to ``directory`` when something was added. ``sources``: what the articles were read from."""
-    new_index, new = add_articles(index, articles, embedder=embedder, progress=progress, sources=sources)
-    if new:
-        save_index(new_index, directory)
+    embedded; saved to ``directory`` when something was added. ``sources``: what the articles were read from.
+
+    When another writer saved a newer version since ``index`` was loaded or saved, that version is loaded and
+    extended instead (the returned index then holds that writer's articles too).
+    """
+    with write_lock(directory, wait):
+        live = live_version(directory)
+        if index.version is not None and live is not None and live != index.version:
+            index = load_index(directory, index.config)
+        new_index, new = add_articles(index, articles, embedder=embedder, progress=progress, sources=sources)
+        if new:
+            save_index(new_index, directory)
     return IndexOutcome(new_index, False, f"added {len(new)} new article(s)", added=len(new))
 
 
@@ -148,21 +210,29 @@ def cached_index(
     texts) and the index settings, so a changed file or setting builds a new index instead of using a stale one.
     """
     directory = Path(cache_dir) / f"{name}-{_cache_key(articles, config)}"
-    if not rebuild:
-        try:
-            index = load_index(directory, config)
-            if set(index.articles) == {a.id for a in articles}:
-                return CachedIndex(index, directory, True, _read_stats(directory))
-        except IndexProblem:
-            pass
-    started = time.perf_counter()
-    index = build_index(articles, config, embedder=embedder, progress=progress, sources=sources)
-    seconds = time.perf_counter() - started
-    save_index(index, directory)
-    stats = {"chunks": len(index.chunks), "articles": len(index.articles), "build_s": round(seconds, 2),
-             "chunks_per_s": round(len(index.chunks) / seconds, 1) if seconds else None}
-    (directory / BUILD_STATS).write_text(json.dumps(stats), encoding="utf-8")
+    if not rebuild and (cached := _reusable(directory, articles, config)):
+        return cached
+    with write_lock(directory):
+        if not rebuild and (cached := _reusable(directory, articles, config)):  # built while we waited
+            return cached
+        started = time.perf_counter()
+        index = build_index(articles, config, embedder=embedder, progress=progress, sources=sources)
+        seconds = time.perf_counter() - started
+        save_index(index, directory)
+        stats = {"chunks": len(index.chunks), "articles": len(index.articles), "build_s": round(seconds, 2),
+                 "chunks_per_s": round(len(index.chunks) / seconds, 1) if seconds else None}
+        (directory / BUILD_STATS).write_text(json.dumps(stats), encoding="utf-8")
     return CachedIndex(index, directory, False, stats)
+
+
+def _reusable(directory: Path, articles: list[Article], config: IndexConfig) -> CachedIndex | None:
+    try:
+        index = load_index(directory, config)
+    except IndexProblem:
+        return None
+    if set(index.articles) != {a.id for a in articles}:
+        return None
+    return CachedIndex(index, directory, True, _read_stats(directory))
 
 
 def _check(directory: Path, config: IndexConfig, sources: list[Path] | None = None) -> tuple[str | None, dict | None]:

@@ -80,6 +80,9 @@ class CorpusIndex:
     dense: DenseIndex | None
     sources: list[dict] = field(default_factory=list)
     dense_error: str | None = None
+    # The version directory this index was loaded from or saved as (None: never on disk). A writer holding an
+    # index in memory compares it with the live version (``live_version``) to notice another writer's save.
+    version: str | None = field(default=None, compare=False)
 
     @property
     def corpus_fingerprint(self) -> str:
@@ -237,6 +240,7 @@ def save_index(index: CorpusIndex, directory: Path) -> Path:
     _fsync_file(pointer)
     os.replace(pointer, directory / CURRENT)  # the switch: atomic on POSIX
     _fsync_dir(directory)
+    index.version = name
     if previous and previous != name:
         shutil.rmtree(directory / previous, ignore_errors=True)
     return directory / name
@@ -245,6 +249,11 @@ def save_index(index: CorpusIndex, directory: Path) -> Path:
 def index_exists(directory: Path) -> bool:
     """Whether ``directory`` has a live version at all (it may still be damaged or stale)."""
     return _current_name(Path(directory)) is not None
+
+
+def live_version(directory: Path) -> str | None:
+    """The name of the live version at ``directory`` (what ``CorpusIndex.version`` holds), or None."""
+    return _current_name(Path(directory))
 
 
 def read_manifest(directory: Path) -> dict:
@@ -275,7 +284,7 @@ def load_index(directory: Path, config: IndexConfig | None = None, manifest: dic
         raise IndexProblem(f"index at {directory} is damaged: {exc}") from exc
     if len(chunks) != manifest["chunks"] or (dense is not None and dense.size != len(chunks)):
         raise IndexProblem(f"index at {directory} is damaged: chunk counts disagree")
-    index = CorpusIndex(stored, articles, chunks, bm25, dense, manifest.get("sources", []), manifest.get("dense_error"))
+    index = CorpusIndex(stored, articles, chunks, bm25, dense, manifest.get("sources", []), manifest.get("dense_error"), version.name)
     if index.corpus_fingerprint != manifest["corpus_fingerprint"]:
         raise IndexProblem(f"index at {directory} is damaged: its articles do not match its manifest")
     return index

@@ -4,8 +4,11 @@ The answerer (index, embedding model, reader) is loaded once, at start. Question
 lock, so every answer is computed exactly as a lone request would compute it. An upload extends the index in
 memory (the articles read when the upload was checked; only their passages are embedded, with the embedder
 already loaded), saves it, and then replaces the answerer with one around the new index; a question already
-being answered keeps the answerer it started with. Uploads are serialised by a second lock (two uploads at
-once would each extend the same index version).
+being answered keeps the answerer it started with. Uploads are serialised by a second lock, and each holds
+the index's write lock (``index.write_lock``) from storing its files to saving the index, so a CLI `qa add`
+on the same index waits for it, or it for the CLI (whose articles are then kept: ``extend_index`` extends the
+version on disk when it is newer than the one in memory). A file is kept in the uploads folder only once it
+is indexed; the temporary copy it arrived as is deleted either way. Messages name the file the user gave.
 
 Example:
     >>> service = ChatService(load_answerer(Path(".qa-index")), Path(".qa-index"))   # doctest: +SKIP
@@ -19,19 +22,26 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
 
 from corpus.defaults import DEFAULT_GOLD
-from index.lifecycle import extend_index
+from index.lifecycle import extend_index, write_lock
 from index.sources import describe_sources
 from index.store import CorpusIndex
 from qa.answerer import Answerer
 from qa.retriever import Retriever
 from qa.types import Answer
 from ui.render import ArticleRow, UploadLine
-from ui.uploads import MAX_UPLOAD_BYTES, StoredUpload, UploadRejected, store_upload
+from ui.uploads import (
+    MAX_UPLOAD_BYTES,
+    StoredUpload,
+    UploadRejected,
+    discard_temporary,
+    store_upload,
+    withdraw,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,57 +123,84 @@ class ChatService:
         return sorted(rows, key=lambda r: r.title.lower())
 
     def upload(self, files: Sequence[tuple[Path, str]]) -> UploadResult:
-        """Store and index uploaded files, given as (temporary path, name the user gave it)."""
+        """Store and index uploaded files, given as (temporary path, name the user gave it). A file is kept only
+        once it is indexed; each temporary file is deleted once handled, kept or refused."""
         result = UploadResult()
-        with self.upload_lock:
-            stored: list[tuple[StoredUpload, str]] = []
-            known = set(self.index.articles)
-            for path, name in files:
+        try:
+            with self.upload_lock:
                 try:
-                    kept = store_upload(Path(path), name, self.uploads_dir, self.max_upload_bytes, known_ids=known)
-                except UploadRejected as exc:
-                    result.lines.append(UploadLine(name, False, str(exc)))
-                    continue
-                except OSError as exc:  # e.g. a read-only corpus folder
+                    with write_lock(self.index_dir):  # the uploads folder and the index change together
+                        stored = self._store(files, result)
+                        if stored:
+                            self._index(stored, result)
+                except OSError as exc:  # the index folder cannot be locked (e.g. read-only)
+                    log.warning("cannot lock the index at %s for uploads: %s", self.index_dir, exc)
+                    answered = {line.name for line in result.lines}
                     why = exc.strerror or exc.__class__.__name__
-                    result.lines.append(UploadLine(name, False, f"cannot be stored in {self.uploads_dir} ({why}); set ${UPLOADS_ENV} to a writable folder"))
-                    continue
-                if kept.path is None:
-                    shown = "; ".join(f"“{t}”" for t in kept.titles[:3])
-                    result.lines.append(UploadLine(name, True, f"already in the corpus: {shown}"))
-                    continue
-                stored.append((kept, name))
-            if not stored:
-                return result
-            answerer = self.answerer
-            old = answerer.retriever
-            before = set(old.index.articles)
-            try:
-                outcome = extend_index(
-                    old.index, [a for kept, _ in stored for a in kept.articles], self.index_dir,
-                    describe_sources([kept.path for kept, _ in stored]), embedder=old.embedder, progress=False,
-                )
-            except Exception as exc:  # the index could not be extended: say so, keep answering from the old one
-                log.exception("indexing uploads failed")
-                for _, name in stored:
-                    result.lines.append(UploadLine(name, False, f"could not be indexed ({exc.__class__.__name__}: {exc})"))
-                return result
-            new_index = outcome.index
-            if outcome.added:  # questions already being answered keep the answerer they started with
-                self.answerer = replace(answerer, retriever=Retriever(new_index, old.config, embedder=old.embedder))
-            result.added = outcome.added
-            by_path: dict[str, list[str]] = {}
-            for article in new_index.articles.values():
-                if article.path:
-                    by_path.setdefault(str(Path(article.path).resolve()), []).append(article.id)
-            for kept, name in stored:
-                ids = by_path.get(str(kept.path.resolve()), [])
-                fresh = [i for i in ids if i not in before]
-                titles = [new_index.articles[i].title for i in (fresh or ids)]
-                shown = "; ".join(f"“{t}”" for t in titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
-                if fresh:
-                    passages = sum(1 for c in new_index.chunks if c.article_id in set(fresh))
-                    result.lines.append(UploadLine(name, True, f"added {shown} ({passages} passages); you can ask about it now"))
-                else:
-                    result.lines.append(UploadLine(name, True, "already in the corpus" + (f": {shown}" if shown else "")))
+                    result.lines.extend(UploadLine(name, False, f"could not be added: the index cannot be written ({why})")
+                                        for _, name in files if name not in answered)
+        finally:
+            for path, _ in files:
+                discard_temporary(Path(path))
         return result
+
+    def _store(self, files: Sequence[tuple[Path, str]], result: UploadResult) -> list[tuple[StoredUpload, str]]:
+        """Check and keep each file; the refused and the duplicates get their line in ``result`` here."""
+        stored: list[tuple[StoredUpload, str]] = []
+        known = set(self.index.articles)
+        for path, name in files:
+            try:
+                kept = store_upload(Path(path), name, self.uploads_dir, self.max_upload_bytes, known_ids=known)
+            except UploadRejected as exc:
+                result.lines.append(UploadLine(name, False, str(exc)))
+                continue
+            except OSError as exc:  # e.g. a read-only corpus folder; where it is goes to the log, not to the user
+                log.warning("cannot store upload %r in %s: %s", name, self.uploads_dir, exc)
+                why = exc.strerror or exc.__class__.__name__
+                result.lines.append(UploadLine(name, False, f"cannot be stored: the uploads folder is not writable ({why}); set ${UPLOADS_ENV} to a writable folder"))
+                continue
+            if kept.path is None:
+                shown = "; ".join(f"“{t}”" for t in kept.titles[:3])
+                result.lines.append(UploadLine(name, True, f"already in the corpus: {shown}"))
+                continue
+            stored.append((kept, name))
+        return stored
+
+    def _index(self, stored: list[tuple[StoredUpload, str]], result: UploadResult) -> None:
+        """Extend the index with the kept files' articles and answer from it; on failure take the files out."""
+        answerer = self.answerer
+        old = answerer.retriever
+        before = set(old.index.articles)
+        try:
+            outcome = extend_index(
+                old.index, [a for kept, _ in stored for a in kept.articles], self.index_dir,
+                describe_sources([kept.path for kept, _ in stored]), embedder=old.embedder, progress=False,
+            )
+        except Exception as exc:  # the index could not be extended: keep nothing, keep answering from the old one
+            log.exception("indexing uploads failed")
+            for kept, name in stored:
+                withdraw(kept)
+                result.lines.append(UploadLine(name, False, f"could not be indexed ({exc.__class__.__name__}); it was not kept"))
+            return
+        new_index = outcome.index
+        # a new index (this upload's articles, or another writer's newer version): questions already being
+        # answered keep the answerer they started with
+        if new_index is not old.index:
+            self.answerer = replace(answerer, retriever=Retriever(new_index, old.config, embedder=old.embedder))
+        result.added = outcome.added
+        by_path: dict[str, list[str]] = {}
+        for article in new_index.articles.values():
+            if article.path:
+                by_path.setdefault(str(Path(article.path).resolve()), []).append(article.id)
+        for kept, name in stored:
+            ids = by_path.get(str(kept.path.resolve()), [])
+            fresh = [i for i in ids if i not in before]
+            titles = [new_index.articles[i].title for i in (fresh or ids)]
+            shown = "; ".join(f"“{t}”" for t in titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
+            if fresh:
+                passages = sum(1 for c in new_index.chunks if c.article_id in set(fresh))
+                result.lines.append(UploadLine(name, True, f"added {shown} ({passages} passages); you can ask about it now"))
+            else:
+                if not ids:  # its articles came in from another file meanwhile: the index does not record this one
+                    withdraw(kept)
+                result.lines.append(UploadLine(name, True, "already in the corpus" + (f": {shown}" if shown else "")))

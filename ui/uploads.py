@@ -5,7 +5,8 @@ and that the loader can read it (staged in a hidden folder, which neither the lo
 tracking looks into). Only then is it moved into the uploads folder under a sanitised name, so a file that
 cannot be read never lands in the corpus. A name such as ``../../x.txt`` or ``C:\\x\\..\\y.md`` keeps only
 its last component, made of letters, digits, ``.``, ``-`` and ``_``; the stored path is checked to lie inside
-the uploads folder.
+the uploads folder. A kept file that then cannot be indexed is taken out again (``withdraw``), so the corpus
+folder only ever holds files the index has. Messages name the file as the user gave it, never a server path.
 
 Example:
     >>> safe_filename("../../etc/passwd.txt")
@@ -44,6 +45,7 @@ class StoredUpload:
     titles: tuple[str, ...]  # titles of the articles the file holds
     duplicate: bool = False
     articles: tuple[Article, ...] = ()  # as read from the kept file (its path), so it is not parsed again
+    created: bool = False  # this upload put the file there (False: the same bytes were there already)
 
 
 def safe_filename(name: str) -> str:
@@ -100,7 +102,7 @@ def store_upload(
     try:
         size = source.stat().st_size
     except OSError as exc:
-        raise UploadRejected(f"cannot read the upload ({exc.strerror or exc})") from None
+        raise UploadRejected(f"cannot read the upload ({exc.strerror or exc.__class__.__name__})") from None
     safe = check_upload(original_name, size, max_bytes)
     uploads_dir = Path(uploads_dir)
     uploads_dir.mkdir(parents=True, exist_ok=True)
@@ -114,7 +116,10 @@ def store_upload(
         except ArticleLoadError as exc:
             where = f"line {exc.error.line}: " if exc.error.line is not None else ""
             more = f" (and {len(exc.errors) - 1} more problem(s))" if len(exc.errors) > 1 else ""
-            raise UploadRejected(f"cannot be read: {where}{exc.error.reason}{more}") from None
+            reason = exc.error.reason  # a library's message may quote the path: the user sees the file name
+            for shown_path in {str(staged.resolve()), str(staged)}:
+                reason = reason.replace(shown_path, safe)
+            raise UploadRejected(f"cannot be read: {where}{reason}{more}") from None
         if not articles:
             raise UploadRejected("no article found in the file")
         titles = tuple(a.title for a in articles)
@@ -124,15 +129,36 @@ def store_upload(
         target = _free_name(uploads_dir, safe, digest)
         if not inside(uploads_dir, target):  # cannot happen with safe_filename; checked all the same
             raise UploadRejected("refused file name")
-        if not target.exists():
+        created = not target.exists()
+        if created:
             os.replace(staged, target)
-        return StoredUpload(target, titles, articles=tuple(replace(a, path=str(target)) for a in articles))
+        kept = tuple(replace(a, path=str(target)) for a in articles)
+        return StoredUpload(target, titles, articles=kept, created=created)
     finally:
         shutil.rmtree(stage_dir, ignore_errors=True)
         try:
             (uploads_dir / STAGING).rmdir()
         except OSError:
             pass
+
+
+def withdraw(upload: StoredUpload) -> None:
+    """Take a kept upload out of the uploads folder again (its indexing failed); a file that was there before
+    the upload stays."""
+    if upload.path is not None and upload.created:
+        try:
+            upload.path.unlink(missing_ok=True)
+        except OSError:  # cannot happen in a folder we just wrote to; if it does, the index reports the change
+            pass
+
+
+def discard_temporary(path: Path) -> None:
+    """Delete the temporary copy an upload arrived as (the web server's cache), whether it was kept or not:
+    a kept upload was copied into the uploads folder, a refused one must not stay anywhere."""
+    try:
+        Path(path).unlink(missing_ok=True)
+    except OSError:  # e.g. a folder, or no permission: nothing of ours to clean
+        pass
 
 
 def _free_name(folder: Path, name: str, digest: str) -> Path:

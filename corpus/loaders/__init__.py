@@ -1,9 +1,12 @@
 """Load articles from files and folders: .txt .md .html/.htm .jsonl .pdf.
 
 A batch load never stops at a bad file: every failure becomes a ``LoadError`` naming the file (and the
-line, for JSONL) and the reason, and every other file still loads. Loading the same text twice keeps it
+line, for JSONL) and the reason, and every other file still loads. A file over ``$QA_MAX_ARTICLE_BYTES``
+(default 50 MB) is refused unread. Loading the same text twice keeps it
 once. A sidecar ``<stem>.meta.json`` beside a file (keys ``title``, ``source``, ``published``, ``url``)
-sets or overrides that file's metadata (JSONL lines carry their own metadata and take no sidecar).
+sets or overrides that file's metadata (JSONL lines carry their own metadata and take no sidecar); a
+Markdown file's front matter sets its own. In a folder, a link to a file outside that folder is skipped
+with an error; a link named on its own loads.
 
 Each format has its own module (text, markdown, html, jsonl, pdf); ``LOADERS`` maps a suffix to its loader.
 
@@ -107,6 +110,7 @@ def load_paths(paths: Iterable[str | Path]) -> LoadReport:
                 continue
             seen_ids.add(article.id)
             report.articles.append(article)
+            report.origins[article.id] = origin
     return report
 
 
@@ -131,6 +135,6 @@ def _load_one(path: Path) -> tuple[Loaded, list[LoadError]]:
             raise Failure(f"unsupported file type {shown} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
         return LOADERS[suffix](path, read_bytes(path))
     except Failure as failure:
-        return [], [LoadError(str(failure.path or path), failure.reason)]
+        return [], [LoadError(str(path), failure.reason)]
     except Exception as exc:  # one odd file must never stop a batch; the reason still names the cause
         return [], [LoadError(str(path), f"could not load ({exc_reason(exc)})")]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from corpus.article import Article
 
@@ -36,11 +35,16 @@ class LoadError:
 
 @dataclass
 class LoadReport:
-    """The outcome of a batch load: what loaded, what failed, and which paths repeated a loaded text."""
+    """The outcome of a batch load: what loaded, what failed, and which paths repeated a loaded text.
+
+    ``origins`` says where each loaded article came from, by id ("a.txt", "b.jsonl line 4"), so a caller that
+    finds one already indexed can name it.
+    """
 
     articles: list[Article] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 class ArticleLoadError(Exception):
@@ -53,15 +57,11 @@ class ArticleLoadError(Exception):
 
 
 class Failure(Exception):
-    """A whole-file (or whole-line) failure, turned into a LoadError by the caller.
+    """A whole-file (or whole-line) failure, turned into a LoadError (naming the file) by the caller."""
 
-    ``path`` is set when the file at fault is not the one being loaded (its metadata sidecar).
-    """
-
-    def __init__(self, reason: str, path: Path | None = None):
+    def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-        self.path = path
 
 
 def exc_reason(exc: Exception) -> str:

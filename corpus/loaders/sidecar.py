@@ -1,7 +1,9 @@
 """Metadata sidecars: ``<stem>.meta.json`` beside an article file sets or overrides its metadata.
 
 Allowed keys are ``title``, ``source``, ``published`` and ``url`` (strings or null); an unknown key is an
-error, so a typo cannot be silently ignored. A null or empty ``title`` keeps the title the loader found.
+error, so a typo cannot be silently ignored. A null or empty ``title`` keeps the title the loader found. A bad
+sidecar drops its article, with an error that names both files ("story.txt: not loaded: its metadata sidecar
+story.meta.json: invalid JSON (...)").
 
 Example:
     >>> sidecar_path("news/story.txt")
@@ -42,23 +44,25 @@ def read_sidecar(path: Path) -> dict[str, str | None]:
         data = meta_path.read_bytes()
         meta = json.loads(data.decode("utf-8-sig"))
     except OSError as exc:
-        raise Failure(f"cannot read metadata sidecar ({os_reason(exc)})", meta_path) from None
+        raise _bad(meta_path, f"cannot read it ({os_reason(exc)})") from None
     except UnicodeDecodeError:
-        raise Failure("metadata sidecar is not valid UTF-8", meta_path) from None
+        raise _bad(meta_path, "not valid UTF-8") from None
     except json.JSONDecodeError as exc:
-        raise Failure(f"metadata sidecar: invalid JSON ({exc.msg})", meta_path) from None
+        raise _bad(meta_path, f"invalid JSON ({exc.msg})") from None
     if not isinstance(meta, dict):
-        raise Failure("metadata sidecar must be a JSON object", meta_path)
+        raise _bad(meta_path, "must be a JSON object")
     unknown = sorted(set(meta) - set(SIDECAR_KEYS))
     if unknown:  # a typo such as "sorce" would otherwise be silently ignored
-        raise Failure(
-            f"metadata sidecar: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(SIDECAR_KEYS)})",
-            meta_path,
-        )
+        raise _bad(meta_path, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(SIDECAR_KEYS)})")
     for key, value in meta.items():
         if value is not None and not isinstance(value, str):
-            raise Failure(f"metadata sidecar: {key} must be a string or null", meta_path)
+            raise _bad(meta_path, f"{key} must be a string or null")
     return meta
+
+
+def _bad(meta_path: Path, reason: str) -> Failure:
+    """A bad sidecar drops its article: the failure is the article's, and its reason names the sidecar."""
+    return Failure(f"not loaded: its metadata sidecar {meta_path.name}: {reason}")
 
 
 def apply_sidecar(article: Article, meta: dict[str, str | None]) -> Article:

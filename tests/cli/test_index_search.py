@@ -60,7 +60,7 @@ def test_qa_index_names_an_unreadable_file_and_indexes_the_rest(capsys, corpus_c
     bad.write_bytes("Un caf\xe9 \xe0 Paris.\n".encode("latin-1"))
     directory = tmp_path / "idx2"
     code, out, err = run(capsys, "index", str(corpus_copy), "--index", str(directory), "--quiet")
-    assert code == 0
+    assert code == 1  # some file skipped, the rest indexed (the rule in `qa index --help`)
     assert "latin1-story.txt" in err and "not valid UTF-8" in err
     assert "2 articles" in out
     assert len(load_index(directory).articles) == 2
@@ -74,7 +74,7 @@ def test_qa_index_with_nothing_loadable_leaves_the_index_alone(capsys, tmp_path,
     shutil.copytree(default_index_dir, target)
     before = (target / CURRENT).read_text()
     code, _, err = run(capsys, "index", str(empty), "--index", str(target), "--quiet")
-    assert code != 0 and "no article could be loaded" in err and "blank.txt" in err
+    assert code == 2 and "no article could be loaded" in err and "blank.txt" in err
     assert (target / CURRENT).read_text() == before
 
 
@@ -170,11 +170,75 @@ def test_qa_add_adds_a_file_and_it_is_searchable(capsys, index_copy, new_article
     code, out, _ = run(capsys, "search", "Which team won Super Bowl 50?", "--index", str(index_copy), "--json", "--k", "1")
     assert code == 0
     assert json_lines(out)[0]["hits"][0]["title"] == "Super Bowl 50"
-    code, out, _ = run(capsys, "add", str(new_article_file), "--index", str(index_copy), "--quiet")
+    code, out, err = run(capsys, "add", str(new_article_file), "--index", str(index_copy), "--quiet")
     assert code == 0 and "added 0 new article(s); now 3 articles" in out
+    assert f"qa: skipped 1 duplicate(s): {new_article_file} (the same text is in the index already)" in err
 
 
 def test_qa_add_reports_a_missing_file(capsys, index_copy, tmp_path):
+    before = (index_copy / CURRENT).read_text()
     code, out, err = run(capsys, "add", str(tmp_path / "nope.txt"), "--index", str(index_copy), "--quiet")
-    assert code != 0 and "nope.txt" in err and "not found" in err
-    assert "added 0 new article(s)" in out
+    assert code == 2 and "nope.txt" in err and "not found" in err  # nothing could be loaded
+    assert "no article could be loaded; the index was not changed" in err and out == ""
+    assert (index_copy / CURRENT).read_text() == before
+
+
+# ------------------------------------------------------------------------------------------- what is skipped, and the exit status
+
+
+def test_qa_index_says_which_files_were_duplicates(capsys, corpus_copy, tmp_path):
+    story = sorted(corpus_copy.glob("*.txt"))[0]
+    text = story.read_bytes()
+    (corpus_copy / "zz-copy.txt").write_bytes(text)
+    (corpus_copy / "zz-crlf-copy.txt").write_bytes(text.replace(b"\n", b"\r\n"))  # the same text with CRLF
+    code, out, err = run(capsys, "index", str(corpus_copy), "--index", str(tmp_path / "idx"), "--quiet")
+    assert code == 0  # a duplicate is not a failure
+    copies = f"{corpus_copy / 'zz-copy.txt'}, {corpus_copy / 'zz-crlf-copy.txt'}"
+    assert f"qa: skipped 2 duplicate(s): {copies} (the same text is in the index already)" in err
+    assert "2 articles" in out
+
+
+def test_qa_add_names_duplicates_in_the_batch_and_in_the_index(capsys, index_copy, tmp_path, default_articles):
+    folder = tmp_path / "new"
+    folder.mkdir()
+    known = folder / "known.txt"
+    known.write_text(default_articles[0].text, encoding="utf-8")
+    (folder / "fresh.txt").write_text("Fresh headline\n\nA brand new story about otters.\n", encoding="utf-8")
+    (folder / "fresh-again.txt").write_text("Fresh headline\n\nA brand new story about otters.\n", encoding="utf-8")
+    code, out, err = run(capsys, "add", str(folder), "--index", str(index_copy), "--quiet")
+    assert code == 0
+    assert "added 1 new article(s); now 3 articles" in out
+    assert f"skipped 2 duplicate(s): {folder / 'fresh.txt'}, {known}" in err
+
+
+def test_qa_add_with_some_files_skipped_adds_the_rest_and_exits_1(capsys, index_copy, tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("Otter headline\n\nOtters hold hands while they sleep.\n", encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\xfd")
+    code, out, err = run(capsys, "add", str(good), str(bad), "--index", str(index_copy), "--quiet")
+    assert code == 1
+    assert f"qa: skipped {bad}: not valid UTF-8" in err
+    assert "added 1 new article(s); now 3 articles" in out
+    assert len(load_index(index_copy).articles) == 3
+
+
+def test_qa_index_skips_a_link_out_of_the_folder(capsys, corpus_copy, tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Secret headline\n\nThe vault code is 1234.\n", encoding="utf-8")
+    (corpus_copy / "passwd.txt").symlink_to(outside)
+    directory = tmp_path / "idx"
+    code, out, err = run(capsys, "index", str(corpus_copy), "--index", str(directory), "--quiet")
+    assert code == 1
+    assert f"qa: skipped {corpus_copy / 'passwd.txt'}: a link to a file outside the folder" in err
+    assert "2 articles" in out
+    assert all("vault" not in a.text for a in load_index(directory).articles.values())
+
+
+@pytest.mark.parametrize("command", ["index", "add"])
+def test_the_exit_status_rule_is_in_the_help(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0 when every article was loaded" in shown
+    assert "1 when some files could not be loaded" in shown and "2 when no article could be loaded" in shown

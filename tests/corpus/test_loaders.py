@@ -152,12 +152,15 @@ def test_sidecar_null_title_keeps_the_derived_title(tmp_path):
         ('{"source": 3}', "source must be a string or null"),
     ],
 )
-def test_bad_sidecar_is_an_error_naming_the_sidecar(tmp_path, sidecar, reason):
+def test_bad_sidecar_is_an_error_naming_the_article_and_the_sidecar(tmp_path, sidecar, reason):
     write(tmp_path / "story.txt", "Headline\n\nBody.")
     write(tmp_path / "story.meta.json", sidecar)
-    error = only_error(load_paths([tmp_path]))
-    assert error.path == str(tmp_path / "story.meta.json")
-    assert reason in error.reason
+    report = load_paths([tmp_path])
+    error = only_error(report)
+    assert report.articles == []  # the article is dropped: the error must say which one
+    assert error.path == str(tmp_path / "story.txt")
+    assert "metadata sidecar story.meta.json" in error.reason and reason in error.reason
+    assert str(error).startswith(f"{tmp_path / 'story.txt'}: ") and "story.meta.json" in str(error)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -483,3 +486,54 @@ def test_default_corpus():
 def test_invalid_utf8_position_counts_the_bom(tmp_path):
     path = write(tmp_path / "bom.txt", b"\xef\xbb\xbfab\xff")
     assert only_error(load_paths([path])).reason == "not valid UTF-8 (byte 0xff at position 5)"
+
+
+# ---------------------------------------------------------------------------------------------- size limit
+
+
+def test_a_file_over_the_size_limit_is_refused_and_the_rest_load(tmp_path, monkeypatch):
+    """Issue 15: there was no limit; a 50 MB article took minutes to chunk. QA_MAX_ARTICLE_BYTES sets it."""
+    monkeypatch.setenv("QA_MAX_ARTICLE_BYTES", "2000")
+    big = write(tmp_path / "big.txt", "Headline\n\n" + "word " * 500)
+    write(tmp_path / "small.txt", BODY)
+    write(tmp_path / "edge.txt", "Edge\n\n" + "x" * (2000 - len("Edge\n\n")))  # exactly the limit loads
+    report = load_paths([tmp_path])
+    assert sorted(Path(a.path).name for a in report.articles) == ["edge.txt", "small.txt"]
+    error = only_error(report)
+    assert error.path == str(big)
+    assert error.reason == "too large (2,510 bytes; the limit is 2,000 bytes, set QA_MAX_ARTICLE_BYTES)"
+    with pytest.raises(ArticleLoadError, match="too large"):
+        load_file(big)
+
+
+def test_the_default_size_limit_is_50_mb_and_a_larger_file_is_never_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("QA_MAX_ARTICLE_BYTES", raising=False)
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as f:
+        f.truncate(50 * 2**20 + 1)  # sparse: 50 MB and one byte, nothing written
+    real = Path.read_bytes
+
+    def no_read(self):
+        assert self != huge, "a file over the limit was read"
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", no_read)
+    reason = only_error(load_paths([huge])).reason
+    assert reason == "too large (50 MB; the limit is 50 MB, set QA_MAX_ARTICLE_BYTES)"
+    with huge.open("r+b") as f:
+        f.truncate(50 * 2**20)  # at the limit it is read (and is only zero bytes: not UTF-8 text)
+    assert "too large" not in only_error(load_paths([huge])).reason
+
+
+def test_a_bad_size_limit_setting_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_MAX_ARTICLE_BYTES", "50MB")
+    path = write(tmp_path / "a.txt", BODY)
+    assert only_error(load_paths([path])).reason == (
+        "QA_MAX_ARTICLE_BYTES must be a whole number of bytes, at least 1 (it is '50MB')"
+    )
+
+
+def test_a_pipe_is_refused_not_read(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    assert only_error(load_paths([fifo])).reason == "not a regular file (a pipe or a device)"

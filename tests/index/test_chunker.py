@@ -1,8 +1,10 @@
-"""The chunker: whole sentences, exact offsets, paragraphs respected, credits left out, on real and random text."""
+"""The chunker: whole sentences, exact offsets, paragraphs respected, credits left out, a hard size bound, linear
+time, on real and random text."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 
 from corpus import Article
 from index.chunker import ChunkerConfig, chunk_article, chunk_articles
-from index.sentences import paragraph_spans, prose_segments, sentence_spans
+from index.sentences import bounded_spans, paragraph_spans, prose_segments, sentence_spans
 
 CREDIT_LINE = "CREDIT: AP Photo/Files"
 # A blank line: two line feeds with nothing but whitespace between them.
@@ -28,18 +30,27 @@ def groups_of(text: str, respect_paragraphs: bool) -> list[tuple[int, int]]:
 
 
 def check_chunks(article: Article, config: ChunkerConfig) -> list:
-    """Every promise the chunker makes, checked on one article; returns the chunks."""
+    """Every promise the chunker makes, checked on one article; returns the chunks.
+
+    "Sentences" here are the sentences with each one longer than the bound cut into pieces (``bounded_spans``,
+    tested on its own in test_sentences.py); on prose they are the sentences themselves.
+    """
     text = article.text
     chunks = chunk_article(article, config)
     assert len({c.id for c in chunks}) == len(chunks)
     groups = groups_of(text, config.respect_paragraphs)
-    sentences_by_group = [sentence_spans(text, gs, ge) for gs, ge in groups]
+    sentences_by_group = [
+        bounded_spans(text, sentence_spans(text, gs, ge), config.max_chunk_chars, config.target_words)
+        for gs, ge in groups
+    ]
     located = []  # (group index, first sentence index, last sentence index) of each chunk
     for chunk in chunks:
         # the invariant every offset in the system relies on
         assert text[chunk.start : chunk.end] == chunk.text
         assert chunk.article_id == article.id
         assert chunk.text and chunk.text == chunk.text.strip()
+        # the hard bound, whatever the text
+        assert len(chunk.text) <= config.max_chunk_chars, f"chunk {chunk.id} has {len(chunk.text)} characters"
         # never inside a sentence: the chunk starts at a sentence start and ends at a sentence end of one group
         homes = [g for g, (gs, ge) in enumerate(groups) if gs <= chunk.start and chunk.end <= ge]
         assert len(homes) == 1, f"chunk {chunk.id} crosses a group boundary: {chunk.text!r}"
@@ -66,17 +77,19 @@ def check_chunks(article: Article, config: ChunkerConfig) -> list:
             continue
         sents = sentences_by_group[g1]
 
-        def words_of(i: int, j: int) -> int:  # words in sentences i..j (inclusive)
-            return n_words(text[sents[i][0] : sents[j][1]])
+        def too_big(i: int, j: int) -> bool:  # sentences i..j (inclusive) exceed the target or the bound
+            return n_words(text[sents[i][0] : sents[j][1]]) > config.target_words or (
+                sents[j][1] - sents[i][0] > config.max_chunk_chars
+            )
 
         assert f2 > f1 and l2 > l1, f"chunk after {chunk.id} brings no new sentence"
         assert f2 <= l1 + 1, f"a sentence between {chunk.id} and the next chunk is skipped"
         shared, wanted = l1 - f2 + 1, min(config.overlap_sentences, l1 - f1)
         assert shared <= wanted, (chunk.id, (f1, l1), (f2, l2))
         if shared < wanted:  # one more shared sentence would not fit with the first new one
-            assert words_of(f2 - 1, l1 + 1) > config.target_words, (chunk.id, (f1, l1), (f2, l2))
-        # a chunk stops early only when its next sentence would take it past the target
-        assert words_of(f1, l1 + 1) > config.target_words
+            assert too_big(f2 - 1, l1 + 1), (chunk.id, (f1, l1), (f2, l2))
+        # a chunk stops early only when its next sentence would take it past the target or the bound
+        assert too_big(f1, l1 + 1)
     # every prose sentence is in some chunk
     for sents in sentences_by_group:
         for s, e in sents:
@@ -199,6 +212,8 @@ _CONFIG = st.builds(
     overlap_sentences=st.integers(0, 4),
     respect_paragraphs=st.booleans(),
     merge_factor=st.sampled_from([1.0, 1.2, 1.4, 2.0]),
+    # the default, and bounds small enough for random sentences (and words) to be cut
+    max_chunk_chars=st.sampled_from([2000, 2000, 300, 60, 7]),
 )
 
 _SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -245,3 +260,81 @@ def test_empty_and_credit_only_articles_give_no_chunks():
     assert chunk_article(Article.from_text("", title="t")) == []
     assert chunk_article(Article.from_text(" \n\n\t", title="t")) == []
     assert chunk_article(Article.from_text(f"{CREDIT_LINE}\n{CREDIT_LINE}\n", title="t")) == []
+
+
+# ------------------------------------------------------------------------------------------- the hard bound
+
+
+def test_a_line_without_sentence_breaks_is_cut_at_words():
+    """Issue 15: 'word ' * 200000 was one 1 MB chunk; now chunks of target_words whole words, none over the bound."""
+    text = "word " * 200_000
+    config = ChunkerConfig()
+    chunks = check_chunks(Article.from_text(text, title="t"), config)
+    assert len(chunks) == 200_000 // config.target_words + 1
+    assert all(c.text.split() == ["word"] * n_words(c.text) for c in chunks)  # whole words only
+    assert max(n_words(c.text) for c in chunks) == config.target_words
+    assert sum(n_words(c.text) for c in chunks) == 200_000  # every word once (no overlap between pieces)
+
+
+def test_a_long_sentence_among_prose_is_cut_and_the_prose_around_it_is_not(default_articles):
+    article = default_articles[0]
+    long_sentence = "The list goes on with " + ", ".join(f"member {i}" for i in range(1500)) + "."
+    text = article.text + "\n\n" + long_sentence + "\n\n" + article.text
+    config = ChunkerConfig(respect_paragraphs=True)
+    chunks = check_chunks(Article.from_text(text, title="t"), config)
+    at = text.index(long_sentence)
+    cut = [c for c in chunks if at <= c.start < at + len(long_sentence)]
+    # pieces of target_words words each, the short tail joined to the last one
+    assert [n_words(c.text) for c in cut[:-1]] == [config.target_words] * (len(cut) - 1)
+    assert n_words(cut[-1].text) <= config.target_words * config.merge_factor
+    assert sum(n_words(c.text) for c in cut) == n_words(long_sentence)
+    # the prose paragraphs before and after chunk exactly as the article alone does
+    alone = [(c.start, c.end) for c in chunk_article(article, config)]
+    shift = at + len(long_sentence) + 2
+    assert [(c.start, c.end) for c in chunks if c.end <= at] == alone
+    assert [(c.start - shift, c.end - shift) for c in chunks if c.start > at + len(long_sentence)] == alone
+
+
+def test_a_word_longer_than_the_bound_is_cut_hard():
+    text = "x" * 4500 + " tail words"
+    config = ChunkerConfig(max_chunk_chars=2000)
+    chunks = check_chunks(Article.from_text(text, title="t"), config)
+    assert [(c.start, c.end) for c in chunks] == [(0, 2000), (2000, 4000), (4000, len(text))]
+
+
+def test_the_bound_is_part_of_the_settings_and_the_rules_version_moved():
+    """An index chunked by the old rules (version 2, no bound) must be seen as stale and rebuilt."""
+    settings = ChunkerConfig().to_dict()
+    assert settings["max_chunk_chars"] == 2000
+    assert settings["rules_version"] > 2
+    with pytest.raises(ValueError, match="max_chunk_chars"):
+        ChunkerConfig(max_chunk_chars=0)
+
+
+# ------------------------------------------------------------------------------------------- linear time
+
+
+def test_a_5_mb_line_is_chunked_fast_and_bounded():
+    text = "word " * 1_000_000
+    article = Article.from_text(text, title="t")
+    started = time.perf_counter()
+    chunks = chunk_article(article)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 10, f"{elapsed:.1f} s to chunk 5 MB"  # about 0.3 s here; generous for slow machines
+    assert all(len(c.text) <= ChunkerConfig().max_chunk_chars for c in chunks)
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    assert [c.start for c in chunks] == [i * 600 for i in range(len(chunks))]  # 120 words of 5 characters
+
+
+def test_chunking_many_short_sentences_is_linear():
+    """Issue 15: re-summing the rest of the group for every chunk made chunking quadratic in the sentences of a
+    group (10 MB took 8 s, 50 MB 191 s). A million one-word sentences (4 MB, one group) took 33 s that way here;
+    linear it takes under 3 s."""
+    text = "Go. " * 1_000_000
+    started = time.perf_counter()
+    chunks = chunk_article(Article.from_text(text, title="t"))
+    elapsed = time.perf_counter() - started
+    assert elapsed < 15, f"{elapsed:.1f} s to chunk {len(text):,} characters"
+    # 120 one-word sentences a chunk, one shared with the next: 119 new ones each (a short tail joins the last)
+    assert len(chunks) == pytest.approx(1_000_000 / 119, abs=2)
+    assert all(c.text.split() == ["Go."] * n_words(c.text) for c in chunks)

@@ -164,3 +164,29 @@ def test_cached_index_is_built_once_per_articles_and_settings(tmp_path, embedder
     assert not rebuilt.reused and rebuilt.directory != first.directory
     forced = cached_index("demo", articles, IndexConfig(), tmp_path, embedder, progress=False, rebuild=True)
     assert not forced.reused and forced.directory == first.directory
+
+
+def test_extend_index_extends_the_live_version_when_another_writer_saved_since(index_copy, new_article_file, embedder):
+    """The chat extends the index it holds in memory; when a `qa add` saved a newer version meanwhile, the
+    live version is extended instead, so the other writer's article is kept (not overwritten)."""
+    from corpus import Article
+    from index.store import live_version, load_index
+
+    in_memory = load_index(index_copy, IndexConfig())
+    assert in_memory.version == live_version(index_copy) is not None
+    other = add_to_index([new_article_file], index_copy, IndexConfig(), embedder=embedder, progress=False)
+    assert other.added == 1 and other.index.version == live_version(index_copy) != in_memory.version
+    article = Article.from_text("Quibbletown fair\n\nThe Quibbletown fair opens in June.", title="Quibbletown fair")
+    outcome = extend_index(in_memory, [article], index_copy, [], embedder=embedder, progress=False)
+    assert outcome.added == 1 and outcome.index.version == live_version(index_copy)
+    titles = {a.title for a in open_index(index_copy, IndexConfig()).articles.values()}
+    assert {"Super Bowl 50", "Quibbletown fair"} <= titles
+    assert {a.title for a in outcome.index.articles.values()} == titles
+
+
+def test_a_build_that_loads_nothing_leaves_no_folder_behind(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    outcome = ensure_index([empty], tmp_path / "idx", IndexConfig(), progress=False)
+    assert outcome.index is None and outcome.reason == "no article could be loaded"
+    assert not (tmp_path / "idx").exists()  # the write lock's folder is not left behind

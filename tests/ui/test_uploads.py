@@ -10,8 +10,10 @@ from ui.uploads import (
     STAGING,
     UploadRejected,
     check_upload,
+    discard_temporary,
     safe_filename,
     store_upload,
+    withdraw,
 )
 
 ARTICLE = "Harbour opens in Zorblatt\n\nThe new Zorblatt harbour was opened on Monday by mayor Elspeth Quarrington.\n"
@@ -90,11 +92,16 @@ def test_too_large_file_is_refused(tmp_path):
         store_upload(big, "big.txt", tmp_path / "uploads", max_bytes=1000)
 
 
-def test_same_name_other_text_gets_a_new_name_and_same_bytes_reuse_the_file(tmp_path):
-    uploads = tmp_path / "uploads"
+def two_sources(tmp_path):
+    """Two uploads of one article: ``a`` as it is, ``b`` with one word changed."""
     a, b = tmp_path / "a", tmp_path / "b"
     a.write_text(ARTICLE, encoding="utf-8")
     b.write_text(ARTICLE.replace("Monday", "Tuesday"), encoding="utf-8")
+    return a, b
+
+
+def test_same_name_other_text_gets_a_new_name_and_same_bytes_reuse_the_file(tmp_path):
+    uploads, a, b = tmp_path / "uploads", *two_sources(tmp_path)
     first = store_upload(a, "story.txt", uploads)
     second = store_upload(b, "story.txt", uploads)
     again = store_upload(a, "story.txt", uploads)
@@ -121,3 +128,45 @@ def test_a_jsonl_upload_with_a_bad_line_names_the_line(tmp_path):
     bad.write_text('{"title": "One", "text": "First article text."}\n{not json\n', encoding="utf-8")
     with pytest.raises(UploadRejected, match="cannot be read: line 2: invalid JSON"):
         store_upload(bad, "batch.jsonl", tmp_path / "uploads")
+
+
+def test_withdraw_takes_out_only_a_file_the_upload_put_there(tmp_path):
+    """A kept upload whose indexing fails is taken out again; a file with the same bytes that was there before
+    the upload (reused, not created) stays."""
+    uploads, a, b = tmp_path / "uploads", *two_sources(tmp_path)
+    first = store_upload(a, "story.txt", uploads)
+    again = store_upload(a, "story.txt", uploads)
+    assert first.created and not again.created and again.path == first.path
+    withdraw(again)
+    assert first.path.exists()
+    second = store_upload(b, "other.txt", uploads)
+    withdraw(second)
+    assert sorted(p.name for p in uploads.iterdir()) == ["story.txt"]
+
+
+def test_a_loader_message_quoting_the_server_path_shows_the_file_name(tmp_path, monkeypatch):
+    """A library error that quotes the path it was given (the staging copy on the server) names the file."""
+    from corpus import loaders
+
+    def broken(path, data):
+        raise ValueError(f"unexpected token in {path}")
+
+    monkeypatch.setitem(loaders.LOADERS, ".txt", broken)
+    source = tmp_path / "incoming"
+    source.write_text(ARTICLE, encoding="utf-8")
+    with pytest.raises(UploadRejected) as refused:
+        store_upload(source, "../my story.txt", tmp_path / "corpus" / "uploads")
+    message = str(refused.value)
+    assert "cannot be read" in message and "unexpected token in my_story.txt" in message
+    assert str(tmp_path) not in message and "/" not in message
+
+
+def test_discard_temporary_deletes_the_file_and_tolerates_what_is_not_one(tmp_path):
+    temp = tmp_path / "gradio" / "abc123" / "story.txt"
+    temp.parent.mkdir(parents=True)
+    temp.write_text(ARTICLE, encoding="utf-8")
+    discard_temporary(temp)
+    assert not temp.exists()
+    discard_temporary(temp)  # gone already
+    discard_temporary(temp.parent)  # a folder is not a temporary upload: left alone, no error
+    assert temp.parent.is_dir()
