@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from cli.options import add_index_option
 from cli.terminal import json_line, printable
+from qa.question import MAX_K, check_k, check_question
 from qa.retriever import MODES
 from qa.types import Answer
 
@@ -65,7 +66,7 @@ class EvalOptions:
 def register(sub) -> None:
     sp = add_index_option(sub.add_parser("ask", help="answer a question from the indexed articles, with citations"))
     sp.add_argument("question")
-    sp.add_argument("--k", type=int, default=5, help="passages read and cited (default 5)")
+    sp.add_argument("--k", type=int, default=5, help=f"passages read and cited, 1 to {MAX_K} (default 5)")
     sp.add_argument("--mode", choices=MODES, default="hybrid")
     sp.add_argument("--reader", choices=READER_CHOICES, default="auto", help="auto: the shipped span model if any, else sentence")
     sp.add_argument("--model", help="span reader model directory (with --reader span)")
@@ -80,7 +81,7 @@ def register(sub) -> None:
     sp.add_argument("gold", help="gold JSONL, or SQuAD v1.1/v2.0 JSON (.json or .json.gz)")
     sp.add_argument("--out", help="output directory (default .qa-eval/<gold name>)")
     sp.add_argument("--json", action="store_true", help="print metrics.json to stdout")
-    sp.add_argument("--k", type=int, default=5, help="passages read (default 5)")
+    sp.add_argument("--k", type=int, default=5, help=f"passages read, 1 to {MAX_K} (default 5)")
     sp.add_argument("--mode", choices=MODES, default="hybrid")
     sp.add_argument("--reader", choices=READER_CHOICES, default="auto")
     sp.add_argument("--model", help="span reader model directory")
@@ -100,16 +101,17 @@ def run_ask(options: AskOptions) -> int:
     from qa.answerer import load_answerer
     from qa.reader_span import ReaderUnavailable
 
-    if options.k < 1:
-        raise ValueError("--k must be at least 1")
+    check_question(options.question)  # before loading anything: a question that cannot be asked fails at once
+    check_k(options.k, "--k")
     try:
         answerer = load_answerer(options.index_dir, options.reader, options.model, options.int8, options.threshold)
     except ReaderUnavailable as exc:
         print(f"qa: {exc}", file=sys.stderr)
         return 2
     answered = answerer.ask_detailed(options.question, k=options.k, mode=options.mode)
-    if answered.retrieval.notice:
-        print(f"qa: {printable(answered.retrieval.notice)}", file=sys.stderr)
+    for notice in (answered.retrieval.notice, answered.answer.notice):  # the second is in --json too
+        if notice:
+            print(f"qa: {printable(notice)}", file=sys.stderr)
     answer = answered.answer
     if options.json:
         print(json_line(answer.to_json_dict()))
@@ -169,6 +171,7 @@ def run_eval(options: EvalOptions) -> int:
         raise FileNotFoundError(f"no gold file at {gold}")
     if options.limit is not None and options.limit < 1:
         raise ValueError("--limit must be at least 1")
+    check_k(options.k, "--k")
     config = EvalConfig(
         k=options.k, mode=options.mode, reader=options.reader, model=options.model, int8=options.int8,
         reader_only=options.reader_only, limit=options.limit, seed=options.seed, threshold=options.threshold,
@@ -179,6 +182,10 @@ def run_eval(options: EvalOptions) -> int:
     except ReaderUnavailable as exc:
         print(f"qa: {exc}", file=sys.stderr)
         return 2
+    for qid, why in run.refused[:5]:
+        print(printable(f"qa: skipped gold question {qid}: {why}"), file=sys.stderr)
+    if len(run.refused) > 5:
+        print(f"qa: skipped {len(run.refused) - 5} more gold questions that cannot be asked", file=sys.stderr)
     out = Path(options.out) if options.out else Path(".qa-eval") / gold.name.split(".")[0]
     write_outputs(run, out)
     if options.json:

@@ -25,6 +25,7 @@ from cli.terminal import json_line, printable
 from corpus.defaults import DEFAULT_ARTICLES_DIR
 from index.lifecycle import add_to_index, ensure_index, open_index
 from index.store import IndexConfig
+from qa.question import check_k, check_question
 from qa.retriever import MODES, RetrievalConfig, RetrievalResult, Retriever
 
 
@@ -116,6 +117,9 @@ def run_add(options: AddOptions) -> int:
 def run_search(options: SearchOptions) -> int:
     if bool(options.query) == bool(options.queries):
         raise ValueError("give either a query or --queries FILE.jsonl")
+    check_k(options.k, "--k")
+    if options.query:
+        check_question(options.query)  # before loading anything: bytes that are not UTF-8, only punctuation, ...
     retriever = Retriever(open_index(options.index_dir, IndexConfig()), RetrievalConfig())
     article_ids = set(options.article) if options.article else None
     if options.queries:
@@ -161,4 +165,8 @@ def read_queries(path: Path) -> list[tuple[str, str]]:
                 items.append((str(row["id"]), str(row["query"])))
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path} line {n}: expected {{\"id\": ..., \"query\": ...}} ({exc})") from exc
+            try:
+                check_question(items[-1][1])
+            except ValueError as exc:
+                raise ValueError(f"{path} line {n}: {exc}") from exc
     return items

@@ -30,9 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     except IndexProblem as exc:
         print(f"qa: {exc}", file=sys.stderr)
         return 1
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError) as exc:  # a path or a value the user gave (the message names it)
         print(f"qa: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. --index naming a file, or a folder that cannot be read: no traceback
+        print(f"qa: cannot use {exc.filename or 'a file'}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,8 @@ class ReaderResult:
 
     ``hit_rank`` is the rank of the retrieved chunk it was read from; ``answer`` is None when there was
     nothing to read (no hits), and then ``confidence`` is 0. ``signals``: other confidences the reader can give
-    for the same candidate (by name), so a calibration can compare them on one run.
+    for the same candidate (by name), so a calibration can compare them on one run. ``unread``: how many of the
+    hits were not read in full because the reader's deadline passed (0: all were read).
     """
 
     answer: str | None
@@ -37,6 +38,7 @@ class ReaderResult:
     confidence: float
     hit_rank: int | None = None
     signals: Mapping[str, float] = field(default_factory=dict)
+    unread: int = 0
 
     @classmethod
     def nothing(cls) -> "ReaderResult":
@@ -49,7 +51,11 @@ class Reader(Protocol):
     # The confidence below which the Answerer abstains, calibrated for this reader (None: never calibrated).
     abstain_threshold: float | None
 
-    def read(self, question: str, hits: list[Hit], articles: Mapping[str, Article]) -> ReaderResult: ...
+    def read(self, question: str, hits: list[Hit], articles: Mapping[str, Article],
+             deadline: float | None = None) -> ReaderResult:
+        """The best span of the hits. ``deadline`` (a ``time.perf_counter()`` value): past it the reader stops
+        and answers from what it has read, counting the hits it did not read in full in ``unread``."""
+        ...
 
 
 def containing_sentence(article: Article, hit: Hit, start: int, end: int) -> tuple[int, int]:

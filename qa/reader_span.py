@@ -13,6 +13,10 @@ transformers 5.x has no question-answering pipeline, so tokenising and decoding 
      confidence = p_start * p_end of that span, Platt-scaled by the calibration (or the null gap: CONFIDENCES);
   4. token offsets map back to article characters: ``chunk.start + offset``.
 
+Reading is bounded whatever the chunk: its first ``max_chunk_chars`` characters, at most ``max_windows_per_chunk``
+windows (a 200,000-character chunk costs what a 16,000-character one does); past ``read``'s ``deadline`` no further
+forward batch runs (the first always does) and the answer is decoded from the windows that ran.
+
 Example:
     >>> reader = SpanReader("qa/models/reader")                                  # doctest: +SKIP
     >>> r = reader.read("Who is the spokesman?", hits, index.articles)           # doctest: +SKIP
@@ -38,6 +42,7 @@ import torch
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 from corpus import Article
+from qa.quantize import quantize_linear_int8
 from qa.reader import ReaderResult
 from qa.types import Hit
 
@@ -74,6 +79,10 @@ class SpanReaderConfig:
     # precision its threshold was fitted on; fp32 without one, or on another device)
     int8: bool | None = None
     confidence: str | None = None  # one of CONFIDENCES; None: the model's calibration file says, else "joint"
+    # One chunk's reading is bounded: the longest SQuAD dev paragraph (789 tokens) takes at most 8 windows, so no
+    # SQuAD answer changes; 16,000 characters (cut before tokenising) hold over 12 windows of English text.
+    max_windows_per_chunk: int = 12
+    max_chunk_chars: int = 16_000
 
 
 @dataclass
@@ -153,15 +162,22 @@ class SpanReader:
         self.joint_shift = _as_float(stored.get("joint_shift")) or 0.0
         self.timings = SpanTimings()
 
-    def read(self, question: str, hits: list[Hit], articles: Mapping[str, Article]) -> ReaderResult:
+    def read(self, question: str, hits: list[Hit], articles: Mapping[str, Article],
+             deadline: float | None = None) -> ReaderResult:
+        """The best span of the hits' windows; past ``deadline``, from the windows run (``unread``: hits not read in full)."""
         if not hits:
             return ReaderResult.nothing()
         t0 = time.perf_counter()
         windows = self.tokenize(question, [h.chunk.text for h in hits])
         t1 = time.perf_counter()
-        start_logits, end_logits = self.forward(windows)
+        start_logits, end_logits = self.forward(windows, deadline)
         t2 = time.perf_counter()
+        ran = torch.isfinite(start_logits).any(1)  # a window never run keeps -inf everywhere
+        unread = len({c for w, c in enumerate(windows.chunk_of_window) if not ran[w]})
+        if unread:
+            windows = replace(windows, context_mask=windows.context_mask & ran[:, None])
         result = self.decode(windows, start_logits, end_logits, hits, articles, self.config.rank_prior)
+        result = replace(result, unread=unread) if unread else result
         t3 = time.perf_counter()
         self.timings.questions += 1
         self.timings.windows += len(windows.chunk_of_window)
@@ -196,9 +212,12 @@ class SpanReader:
                             signals)
 
     def tokenize(self, question: str, texts: list[str]) -> Windows:
+        """The windows of each text, bounded: its first ``max_chunk_chars`` characters, at most
+        ``max_windows_per_chunk`` windows (offsets stay offsets into the text: only its end is cut)."""
         [(question, q_len)] = cut_questions(self.tokenizer, [question], self.config.max_question_tokens)
         room = self.config.max_length - q_len - 3  # [CLS] q [SEP] text [SEP]
         stride = max(0, min(self.config.stride, room // 2))  # the tokenizer refuses a stride >= the room
+        texts = [t[: self.config.max_chunk_chars] for t in texts]
         enc = encode_windows(self.tokenizer, [question] * len(texts), texts, self.config.max_length, stride,
                              padding="longest", return_tensors="pt")
         n_windows, length = enc["input_ids"].shape
@@ -207,16 +226,26 @@ class SpanReader:
         # An empty token (offset (0, 0)) inside the text cannot be an answer boundary.
         mask &= offsets[:, :, 1] > offsets[:, :, 0]
         inputs = {n: enc[n] for n in self._input_names if n in enc}
-        return Windows(inputs, enc["overflow_to_sample_mapping"].tolist(), mask, offsets)
+        chunk_of_window = enc["overflow_to_sample_mapping"].tolist()
+        first: dict[int, int] = {}  # a chunk's windows are consecutive, in text order: keep its first ones
+        keep = [w for w, c in enumerate(chunk_of_window) if w - first.setdefault(c, w) < self.config.max_windows_per_chunk]
+        if len(keep) < n_windows:
+            rows = torch.tensor(keep)
+            inputs = {n: v[rows] for n, v in inputs.items()}
+            chunk_of_window, mask, offsets = [chunk_of_window[w] for w in keep], mask[rows], offsets[rows]
+        return Windows(inputs, chunk_of_window, mask, offsets)
 
-    def forward(self, windows: Windows) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, windows: Windows, deadline: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Start and end logits (W, L) of every window: -inf past the tokens its batch ran; padding inside a batch
-        keeps the model's logits (decoding masks every non-context token)."""
+        keeps the model's logits (decoding masks every non-context token). Past ``deadline`` no further batch is
+        run (the first always is): the windows of those batches keep -inf logits."""
         n, length = windows.inputs["input_ids"].shape
         start_logits = torch.full((n, length), float("-inf"))
         end_logits = torch.full((n, length), float("-inf"))
         with torch.inference_mode():
-            for batch, used in self._batches(windows):
+            for i, (batch, used) in enumerate(self._batches(windows)):
+                if i and deadline is not None and time.perf_counter() > deadline:
+                    break
                 out = self.model(**{k: v[batch, :used].to(self.config.device) for k, v in windows.inputs.items()})
                 start_logits[batch, :used] = out.start_logits.float().cpu()
                 end_logits[batch, :used] = out.end_logits.float().cpu()
@@ -279,19 +308,6 @@ def null_gap_probability(gap: float, scale: float = 1.0, shift: float = 0.0) -> 
     """sigmoid(scale * gap + shift), clamped so ``exp`` cannot overflow: the "null_gap" confidence, and the
     calibrated "joint" one with ``gap`` = log p."""
     return 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, scale * gap + shift))))
-
-
-def quantize_linear_int8(model: torch.nn.Module) -> torch.nn.Module:
-    """``model`` with its ``nn.Linear`` layers dynamically quantised to int8: weights per output channel,
-    activations per batch. Embeddings and LayerNorm stay float. Per-channel, not per-tensor: on 300 SQuAD v1.1
-    dev questions (a mid-training reader) per-tensor lost 6.8 F1 against fp32, per-channel 3.6, at the same speed."""
-    import warnings
-
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    with warnings.catch_warnings():  # torch deprecates the quantised-tensor API in favour of torchao (not installed)
-        warnings.simplefilter("ignore")
-        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
 
 
 def article_positions(windows: Windows, chunks: list) -> tuple[torch.Tensor, torch.Tensor]:

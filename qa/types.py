@@ -1,16 +1,27 @@
 """The things that flow out of the question-answering layer: Hit, Citation, Answer.
 
-JSON shapes follow ARCHITECTURE.md exactly (``Answer.to_json_dict``).
+JSON shapes follow ARCHITECTURE.md (``Answer.to_json_dict``), with two bounds on what a reply carries:
+a citation's ``text`` is at most ``MAX_CITATION_CHARS`` characters (``Citation.excerpt``: around the answer; a
+longer passage adds ``"text_start"``/``"text_end"``, where the excerpt lies in the article, while ``start``/``end``
+still give the whole passage), and ``"notice"`` appears only when something limited the answer (the time budget).
+
+Example:
+    >>> c = Citation(1, "a1", "T", None, 0, 5000, "word " * 1000, 0.5).excerpt(around=(2500, 2504))
+    >>> len(c.text) <= MAX_CITATION_CHARS, c.start, c.end, c.text_start > 0
+    (True, 0, 5000, True)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from index.chunk import Chunk
+from qa.excerpt import excerpt_bounds
 
 Via = Literal["dense", "bm25", "hybrid"]
+# The most passage text a citation carries in a reply (JSON, chat, terminal): about 250 words.
+MAX_CITATION_CHARS = 1500
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,23 @@ class Citation:
     end: int
     text: str
     score: float
+    # Where ``text`` begins in the article when it is an excerpt of the passage [start, end); None: the whole.
+    text_start: int | None = None
+
+    @property
+    def text_offset(self) -> int:
+        """The article offset of ``text[0]``."""
+        return self.start if self.text_start is None else self.text_start
+
+    def excerpt(self, limit: int = MAX_CITATION_CHARS, around: tuple[int, int] | None = None) -> Citation:
+        """This citation with at most ``limit`` characters of its passage: around the article span ``around``
+        (else from the passage's beginning), verbatim; ``start``/``end`` still give the whole passage."""
+        if len(self.text) <= limit:
+            return self
+        base = self.text_offset
+        span = None if around is None else (around[0] - base, around[1] - base)
+        a, b = excerpt_bounds(self.text, 0, len(self.text), span, limit)
+        return replace(self, text=self.text[a:b], text_start=base + a)
 
     def holds(self, span: tuple[str, int, int] | None) -> bool:
         """Whether this passage contains the span ``(article_id, start, end)`` of its article."""
@@ -61,7 +89,7 @@ class Citation:
             "end": self.end,
             "text": self.text,
             "score": round(float(self.score), 6),
-        }
+        } | ({} if self.text_start is None else {"text_start": self.text_start, "text_end": self.text_start + len(self.text)})
 
 
 @dataclass(frozen=True)
@@ -75,6 +103,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     mode: str = "hybrid"
     latency_ms: float = 0.0
+    notice: str | None = None  # what limited this answer (the time budget ran out), for the reader of the reply
 
     def answer_citation(self) -> Citation | None:
         """The first citation whose passage holds the answer span (None when abstained or none holds it)."""
@@ -95,4 +124,4 @@ class Answer:
             "citations": [c.to_json_dict() for c in self.citations],
             "mode": self.mode,
             "latency_ms": round(float(self.latency_ms), 1),
-        }
+        } | ({} if self.notice is None else {"notice": self.notice})

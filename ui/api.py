@@ -1,9 +1,13 @@
 """The JSON HTTP endpoint served beside the chat: ``POST /api/ask``.
 
 Request: ``{"question": "...", "k": 5, "mode": "hybrid"}`` (``k`` 1..50 and ``mode`` hybrid|dense|bm25 are
-optional). Response: the Answer JSON of ARCHITECTURE.md (``Answer.to_json_dict()``). Bad input gets status 400
-and ``{"error": "..."}``; a body over 64 KB gets 413. When the app runs with ``--auth`` the endpoint wants the
-same user and password as HTTP Basic authentication (``curl -u user:pass``).
+optional; the question is checked by ``qa.question.check_question``, as in the CLI and the chat). Response: the
+Answer JSON of ARCHITECTURE.md (``Answer.to_json_dict()``). Bad input gets status 400 and ``{"error": "..."}``.
+A body over 64 KB gets 413 without being read: at once when its Content-Length says so, else as soon as the
+streamed (chunked) body passes the limit, so a huge POST never sits in memory. When the app runs with
+``--auth`` the endpoint wants the same user and password as HTTP Basic authentication (``curl -u user:pass``);
+after 10 failed attempts in a minute a client address gets 429 for the rest of that minute
+(``ui.login_limit``).
 
 Example:
     $ curl -s http://127.0.0.1:7860/api/ask -H 'Content-Type: application/json' \\
@@ -23,11 +27,13 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from qa.question import MAX_K, check_k, check_question
 from qa.retriever import MODES
+from ui.login_limit import FailedLogins, client_address
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_QUESTION_CHARS = 2000
-K_RANGE = (1, 50)
+K_RANGE = (1, MAX_K)
+MAX_INT_DIGITS = 30  # a JSON number longer than this is refused before Python converts it (slow, then refused)
 
 
 class ApiError(Exception):
@@ -44,13 +50,42 @@ class AskRequest:
     mode: str | None = None
 
 
+@dataclass(frozen=True)
+class _HugeInt:
+    """A JSON integer with more than ``MAX_INT_DIGITS`` digits: only its size is kept."""
+
+    digits: int
+
+
+def _parse_int(text: str) -> int | _HugeInt:
+    return _HugeInt(len(text.lstrip("-"))) if len(text) > MAX_INT_DIGITS else int(text)
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, or ``ApiError(413)`` as soon as it is known to pass ``limit``: from its Content-Length
+    before reading anything, or while reading a streamed one (never more than ``limit`` plus one chunk held)."""
+    too_large = ApiError(413, f"request body too large (limit {limit} bytes)")
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit() or len(declared.strip()) > MAX_INT_DIGITS:
+            raise ApiError(400, "the Content-Length header is not a number of bytes")
+        if int(declared) > limit:
+            raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
 def parse_ask(body: bytes) -> AskRequest:
     """Validate a request body; ``ApiError(400 or 413)`` names what is wrong."""
     if len(body) > MAX_BODY_BYTES:
         raise ApiError(413, f"request body too large (limit {MAX_BODY_BYTES} bytes)")
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(body.decode("utf-8"), parse_int=_parse_int)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise ApiError(400, f"the body must be a JSON object ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
         raise ApiError(400, 'the body must be a JSON object like {"question": "..."}')
@@ -62,22 +97,22 @@ def parse_ask(body: bytes) -> AskRequest:
         raise ApiError(400, 'missing "question"')
     if not isinstance(question, str):
         raise ApiError(400, '"question" must be a string')
-    if not question.strip():
-        raise ApiError(400, '"question" is empty')
-    if len(question) > MAX_QUESTION_CHARS:
-        raise ApiError(400, f'"question" is too long (limit {MAX_QUESTION_CHARS} characters)')
+    try:
+        question = check_question(question)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None  # "the question is …": it names the field
     k = data.get("k")
+    if isinstance(k, _HugeInt):
+        raise ApiError(400, f'"k" must be from {K_RANGE[0]} to {K_RANGE[1]} (got a {k.digits}-digit number)')
     if k is not None:
-        if isinstance(k, float) and math.isfinite(k) and k.is_integer():
-            k = int(k)
-        if isinstance(k, bool) or not isinstance(k, int):
-            raise ApiError(400, f'"k" must be an integer from {K_RANGE[0]} to {K_RANGE[1]}')
-        if not K_RANGE[0] <= k <= K_RANGE[1]:
-            raise ApiError(400, f'"k" must be from {K_RANGE[0]} to {K_RANGE[1]} (got {k})')
+        try:
+            k = check_k(k, '"k"')
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
     mode = data.get("mode")
-    if mode is not None and mode not in MODES:
+    if mode is not None and (not isinstance(mode, str) or mode not in MODES):
         raise ApiError(400, f'"mode" must be one of {", ".join(MODES)}')
-    return AskRequest(question.strip(), k, mode)
+    return AskRequest(question, k, mode)
 
 
 def check_basic_auth(header: str | None, credentials: tuple[str, str] | None) -> bool:
@@ -95,18 +130,37 @@ def check_basic_auth(header: str | None, credentials: tuple[str, str] | None) ->
     return ok_user and ok_pass
 
 
-def add_api_routes(app, service, credentials: tuple[str, str] | None = None) -> None:
-    """Add ``POST /api/ask`` (and ``GET /api/health``) to a FastAPI app, answering through ``service``."""
-    def error(status: int, message: str) -> JSONResponse:
+def add_api_routes(app, service, credentials: tuple[str, str] | None = None, logins: FailedLogins | None = None) -> None:
+    """Add ``POST /api/ask`` (and ``GET /api/health``) to a FastAPI app, answering through ``service``.
+    ``logins``: the failed logins shared with the chat's login form (a new count when None)."""
+    logins = logins or FailedLogins()
+
+    def error(status: int, message: str, retry_after: float | None = None) -> JSONResponse:
         headers = {"WWW-Authenticate": 'Basic realm="article-qa"'} if status == 401 else None
+        if retry_after is not None:
+            headers = {"Retry-After": str(math.ceil(retry_after))}
         return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+    def refused(request: Request, what: str) -> JSONResponse | None:
+        """401 (counted as a failed login when credentials were given) or 429, or None when let in."""
+        if credentials is None:
+            return None
+        client = client_address(request.scope)
+        if limited := logins.refusal(client):
+            return error(429, *limited)
+        header = request.headers.get("authorization")
+        if check_basic_auth(header, credentials):
+            return None
+        if header:
+            logins.failed(client)
+        return error(401, what)
 
     @app.post("/api/ask")
     async def ask(request: Request):
-        if not check_basic_auth(request.headers.get("authorization"), credentials):
-            return error(401, "authentication required (HTTP Basic, the --auth user and password)")
+        if problem := refused(request, "authentication required (HTTP Basic, the --auth user and password)"):
+            return problem
         try:
-            req = parse_ask(await request.body())
+            req = parse_ask(await read_body(request))
         except ApiError as exc:
             return error(exc.status, exc.message)
         try:
@@ -117,6 +171,6 @@ def add_api_routes(app, service, credentials: tuple[str, str] | None = None) -> 
 
     @app.get("/api/health")
     async def health(request: Request):
-        if not check_basic_auth(request.headers.get("authorization"), credentials):
-            return error(401, "authentication required")
+        if problem := refused(request, "authentication required"):
+            return problem
         return {"status": "ok", "articles": len(service.index.articles), "chunks": len(service.index.chunks)}

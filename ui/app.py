@@ -5,7 +5,10 @@ and nothing is fetched from a CDN. The index, the embedding model and the reader
 
 Everything shown in the chat is built by ``ui.render`` (all outside text escaped there); the chat's own
 HTML sanitiser stays on. Binding beyond loopback requires ``--auth user:pass`` (or ``$QA_AUTH``) unless
-``--insecure`` is given.
+``--insecure`` is given. No API schema is served (neither the app's nor Gradio's ``/openapi.json``); with
+``--auth`` every Gradio route that describes or runs the app wants the login, and failed logins (the form and
+the API's Basic auth) are limited per client address (``ui.login_limit``). ``qa chat`` binds its port before it
+loads anything, so a busy port is refused at once, with the reason.
 
 Example:
     $ qa chat                                   # http://127.0.0.1:7860
@@ -18,6 +21,7 @@ from index.offline import use_offline_defaults
 
 use_offline_defaults()  # Gradio's analytics off (and the models offline) before gradio is imported below
 
+import errno  # noqa: E402
 import ipaddress  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -33,9 +37,11 @@ from corpus.loaders import SUPPORTED_SUFFIXES  # noqa: E402
 from index.lifecycle import open_or_build  # noqa: E402
 from index.store import IndexConfig, IndexProblem  # noqa: E402
 from qa.answerer import build_answerer  # noqa: E402
+from qa.question import check_k  # noqa: E402
 from qa.retriever import MODES  # noqa: E402
 from ui import followup, render  # noqa: E402
 from ui.api import add_api_routes  # noqa: E402
+from ui.login_limit import FailedLogins, LoginLimitMiddleware  # noqa: E402
 from ui.options import ChatOptions  # noqa: E402
 from ui.service import ChatService  # noqa: E402
 from ui.theme import CSS, make_theme  # noqa: E402
@@ -110,27 +116,7 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                     articles = gr.HTML(lambda: render.render_articles(service.article_rows()), elem_id="qa-articles")
 
         def respond(text, history, turn_list, mode_value, k_value):
-            text = (text or "").strip()
-            if not text:
-                return gr.update(), history, turn_list
-            previous = turn_list[-1] if turn_list else None
-            query, decision = followup.plan(
-                text, previous["question"] if previous else None, previous["answer"] if previous else None
-            )
-            try:
-                reply = service.ask(text, k=int(k_value or DEFAULT_K), mode=mode_value or None, retrieval_query=query)
-            except ValueError as exc:
-                content = render.render_error(str(exc))
-                answer_text = None
-            else:
-                note = FOLLOWUP_NOTE.format(reason=decision.reason) if query else None
-                content = render.render_answer(reply.answer, note, reply.notice)
-                answer_text = reply.answer.answer
-            history = list(history or []) + [
-                {"role": "user", "content": render.render_question(text)},
-                {"role": "assistant", "content": content},
-            ]
-            return "", history, list(turn_list or []) + [{"question": text, "answer": answer_text}]
+            return answer_turn(service, text, history, turn_list, mode_value, k_value)
 
         def upload(paths):
             if not paths:
@@ -153,6 +139,33 @@ def build_blocks(service: ChatService) -> gr.Blocks:
     return demo
 
 
+def answer_turn(service: ChatService, text, history, turn_list, mode_value, k_value):
+    """One chat turn: (new question box, history, turns). A question the answerer refuses (``ValueError``: empty
+    of words, not valid text, too long; a bad passage count) gets its reason as the reply, never a raw error."""
+    text = (text or "").strip() if isinstance(text, str) else ""
+    if not text:
+        return gr.update(), history, turn_list
+    previous = turn_list[-1] if turn_list else None
+    try:
+        k = check_k(DEFAULT_K if k_value is None else k_value, "the number of passages")
+        query, decision = followup.plan(
+            text, previous["question"] if previous else None, previous["answer"] if previous else None
+        )
+        reply = service.ask(text, k=k, mode=mode_value or None, retrieval_query=query)
+    except ValueError as exc:
+        content = render.render_error(str(exc))
+        answer_text = None
+    else:
+        note = FOLLOWUP_NOTE.format(reason=decision.reason) if query else None
+        content = render.render_answer(reply.answer, note, reply.notice)
+        answer_text = reply.answer.answer
+    history = list(history or []) + [
+        {"role": "user", "content": render.render_question(text)},
+        {"role": "assistant", "content": content},
+    ]
+    return "", history, list(turn_list or []) + [{"question": text, "answer": answer_text}]
+
+
 def _header(service: ChatService) -> str:
     n = len(service.index.articles)
     chunks = len(service.index.chunks)
@@ -169,12 +182,15 @@ def _header(service: ChatService) -> str:
     )
 
 
-def create_app(service: ChatService, credentials: tuple[str, str] | None = None):
-    """The FastAPI app: ``POST /api/ask`` and the chat mounted at ``/``."""
+def create_app(service: ChatService, credentials: tuple[str, str] | None = None, logins: FailedLogins | None = None):
+    """The FastAPI app: ``POST /api/ask`` and the chat mounted at ``/``. ``logins``: the failed-login count of
+    the chat's form and the API together (a new one when None)."""
     from fastapi import FastAPI
 
+    logins = logins or FailedLogins()
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    add_api_routes(app, service, credentials)
+    add_api_routes(app, service, credentials, logins)
+    app.add_middleware(LoginLimitMiddleware, logins=logins)
     demo = build_blocks(service)
     return gr.mount_gradio_app(
         app,
@@ -189,6 +205,8 @@ def create_app(service: ChatService, credentials: tuple[str, str] | None = None)
         pwa=False,
         mcp_server=False,
         show_error=True,
+        # Gradio's own app would serve /openapi.json, the schema of every route, to anyone, login or not
+        app_kwargs={"openapi_url": None, "docs_url": None, "redoc_url": None},
     )
 
 
@@ -262,6 +280,30 @@ def check_exposure(host: str, credentials: tuple[str, str] | None, insecure: boo
     )
 
 
+def bind_port(host: str, port: int):
+    """A socket bound to ``host:port`` for the server to listen on; ``ValueError`` saying why it cannot be (the
+    port is taken, the address is not this machine's, the port is out of range)."""
+    import socket
+
+    if not 0 <= port <= 65535:
+        raise ValueError(f"--port must be from 0 to 65535 (got {port})")
+    address = host.strip("[]")
+    try:
+        family = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ValueError(f"cannot serve on {host}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does; a listening port still refuses
+        sock.bind((address, port))
+    except OSError as exc:
+        sock.close()
+        why = "another program is already using it" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise ValueError(f"cannot serve on {host} port {port}: {why}; choose another with --port") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def load_service(index_dir: Path, uploads_dir: Path | None = None, reader: str = "auto", warm_up: bool = True) -> ChatService:
     """Open the index (building it from the default corpus when there is none yet) and the answerer, once."""
     index_dir = Path(index_dir)
@@ -289,20 +331,27 @@ def serve(options: ChatOptions) -> int:
     if problem := check_exposure(options.host, credentials, options.insecure):
         print(f"qa chat: {problem}", file=sys.stderr)
         return 2
-    started = time.perf_counter()
-    try:
-        service = load_service(options.index_dir)
-    except IndexProblem as exc:
+    try:  # the port first: a busy one is refused before seconds of loading, and never announced as served
+        sock = bind_port(options.host, options.port)
+    except ValueError as exc:
         print(f"qa chat: {exc}", file=sys.stderr)
-        return 1
-    app = create_app(service, credentials)
-    import uvicorn
+        return 2
+    with sock:
+        started = time.perf_counter()
+        try:
+            service = load_service(options.index_dir)
+        except IndexProblem as exc:
+            print(f"qa chat: {exc}", file=sys.stderr)
+            return 1
+        app = create_app(service, credentials)
+        import uvicorn
 
-    shown = f"[{options.host}]" if ":" in options.host else options.host
-    print(
-        f"qa chat: loaded in {time.perf_counter() - started:.1f} s; serving http://{shown}:{options.port}  "
-        f"(JSON API: POST /api/ask; uploads go to {service.uploads_dir})",
-        file=sys.stderr,
-    )
-    uvicorn.run(app, host=options.host, port=options.port, log_level="warning")
+        shown = f"[{options.host}]" if ":" in options.host else options.host
+        port = sock.getsockname()[1]
+        print(
+            f"qa chat: loaded in {time.perf_counter() - started:.1f} s; serving http://{shown}:{port}  "
+            f"(JSON API: POST /api/ask; uploads go to {service.uploads_dir})",
+            file=sys.stderr,
+        )
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
     return 0

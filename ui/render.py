@@ -5,7 +5,11 @@ questions, error messages) goes through ``escape`` before it is put into HTML. `
 specials into entities *and* the characters Markdown or LaTeX would act on (``* _ [ ] ` $ # ~ | \\ : @``),
 so neither the chat's Markdown renderer nor its HTML sanitiser ever sees markup that came from the data;
 the browser shows the literal characters. The output never contains a newline: the chat's Markdown parser
-treats a one-line message that starts with ``<div`` as a raw HTML block and leaves it alone.
+treats a one-line message that starts with ``<div`` as a raw HTML block and leaves it alone. A lone surrogate
+(from a broken ``\ud800`` escape) becomes U+FFFD: it could not be encoded, and the whole reply would fail.
+
+A citation shows its text as the answerer bounded it (``Citation.excerpt``): an excerpt of a long passage is
+marked with "…" where it was cut, and its position still gives the whole passage.
 
 Pure functions: no Gradio, no I/O.
 
@@ -36,6 +40,7 @@ _ENTITIES = {
 for _ch in "\\`*_[]{}#~|$:@!":
     _ENTITIES[_ch] = f"&#{ord(_ch)};"
 _TABLE = str.maketrans(_ENTITIES)
+_TABLE.update({code: "\ufffd" for code in range(0xD800, 0xE000)})  # lone surrogates: unencodable
 
 
 def escape(text: object) -> str:
@@ -80,7 +85,7 @@ def citation_answer_ranges(citation: Citation, answer: Answer) -> list[tuple[int
         return []
     if citation.holds(answer.answer_span):
         _, start, end = answer.answer_span
-        return [(start - citation.start, end - citation.start)]
+        return [(start - citation.text_offset, end - citation.text_offset)]
     return occurrences(citation.text, answer.answer)
 
 
@@ -93,19 +98,25 @@ def sentence_answer_range(answer: Answer) -> tuple[int, int] | None:
     cited = answer.answer_citation()
     if cited is not None and answer.answer_span is not None:
         _, start, end = answer.answer_span
+        base = cited.text_offset
         for s, e in occurrences(cited.text, sentence):
-            if cited.start + s <= start and end <= cited.start + e:
-                return start - cited.start - s, end - cited.start - s
+            if base + s <= start and end <= base + e:
+                return start - base - s, end - base - s
     found = sentence.find(text)
     return (found, found + len(text)) if found >= 0 else None
 
 
 def format_position(citation: Citation) -> str:
-    return f"chars {citation.start}\u2013{citation.end}"
+    shown = "" if citation.text_start is None else f", an excerpt of {citation.end - citation.start:,}"
+    return f"chars {citation.start}\u2013{citation.end}{shown}"
 
 
 def render_citation(citation: Citation, answer: Answer, open_: bool = False) -> str:
     passage = highlight(citation.text, citation_answer_ranges(citation, answer))
+    if citation.text_offset > citation.start:
+        passage = "&#8230; " + passage
+    if citation.text_offset + len(citation.text) < citation.end:
+        passage += " &#8230;"
     meta = [escape(citation.source)] if citation.source else []
     meta.append(escape(format_position(citation)))
     meta.append(f"score {citation.score:.3f}")
@@ -142,8 +153,9 @@ def render_answer(answer: Answer, followup_note: str | None = None, notice: str 
     conf = format_confidence(answer.confidence)
     meta = [f'confidence <b class="qa-conf">{conf}</b>', escape(answer.mode), f"{answer.latency_ms:.0f} ms"]
     parts.append(f'<p class="qa-meta">{" &#183; ".join(meta)}</p>')
-    if notice:
-        parts.append(f'<p class="qa-notice">{escape(notice)}</p>')
+    for said in (notice, answer.notice):
+        if said:
+            parts.append(f'<p class="qa-notice">{escape(said)}</p>')
     if answer.citations:
         head = "Closest passages" if answer.abstained or not answer.answer else "Sources"
         parts.append(f'<div class="qa-cites"><p class="qa-cites-head">{head}</p>')

@@ -24,6 +24,7 @@ from qa.evaluation.gold_answerer import answerer_for_gold, read_kinds
 from qa.evaluation.records import EvalConfig, Outcome
 from qa.evaluation.scoring import first_relevant, gold_passage, score
 from qa.evaluation.summary import Metrics, summarize
+from qa.question import check_question
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,21 @@ class EvalRun:
     outcomes: list[Outcome]
     metrics: Metrics
     index_note: str = ""
+    refused: tuple[tuple[str, str], ...] = ()  # (question id, why) for gold questions that cannot be asked
+
+
+def askable(questions: list[GoldQuestion]) -> tuple[list[GoldQuestion], tuple[tuple[str, str], ...]]:
+    """The gold questions ``check_question`` accepts, and (id, reason) for the rest: one unaskable question
+    (SQuAD train holds a 25,651-character one) is reported and skipped, not allowed to stop a whole run."""
+    kept, refused = [], []
+    for q in questions:
+        try:
+            check_question(q.question)
+        except ValueError as exc:
+            refused.append((q.id, str(exc)))
+        else:
+            kept.append(q)
+    return kept, tuple(refused)
 
 
 def sample(questions: list[GoldQuestion], limit: int | None, seed: int) -> list[GoldQuestion]:
@@ -61,6 +77,8 @@ def run_eval(
     else:
         questions, _, _ = load_gold(gold_path)
         kinds, note = read_kinds(gold_path), "given answerer"
+    questions_in_file = len(questions)
+    questions, refused = askable(questions)
     chosen = sample(questions, config.limit, config.seed)
     answerer.warm_up()  # latency figures are for a warm process
     outcomes = [
@@ -69,13 +87,15 @@ def run_eval(
     ]
     # the precision the reader ran at (None asked for "as calibrated"); not a span reader: no int8
     config = replace(config, int8=bool(getattr(answerer.reader, "int8", False)))
-    return make_run(gold_path, config, answerer.reader.name, answerer.config.abstain_threshold, outcomes, note, len(questions))
+    run = make_run(gold_path, config, answerer.reader.name, answerer.config.abstain_threshold, outcomes, note,
+                   questions_in_file, len(refused))
+    return replace(run, refused=refused)
 
 
 def make_run(gold_path: Path, config: EvalConfig, reader: str, threshold: float, outcomes: list[Outcome],
-             index_note: str, total: int | None) -> EvalRun:
-    """An EvalRun with its metrics; ``total``: the questions in the gold file."""
-    metrics = summarize(outcomes, config, gold_path, reader, threshold, index_note, total)
+             index_note: str, total: int | None, refused: int = 0) -> EvalRun:
+    """An EvalRun with its metrics; ``total``: the questions in the gold file, ``refused`` of them not askable."""
+    metrics = replace(summarize(outcomes, config, gold_path, reader, threshold, index_note, total), questions_refused=refused)
     return EvalRun(gold_path, config, reader, threshold, outcomes, metrics, index_note)
 
 
@@ -97,5 +117,6 @@ def apply_threshold(run: EvalRun, threshold: float) -> EvalRun:
         a = o.answered
         answer = decide(a.answer, a.candidate, a.candidate_sentence, threshold)
         outcomes.append(score(o.gold, o.kind, replace(a, answer=answer), o.first_relevant, o.judged))
-    return make_run(run.gold_path, replace(run.config, threshold=threshold), run.reader, threshold, outcomes,
-                    run.index_note, run.metrics.questions_in_file)
+    rerun = make_run(run.gold_path, replace(run.config, threshold=threshold), run.reader, threshold, outcomes,
+                    run.index_note, run.metrics.questions_in_file, run.metrics.questions_refused)
+    return replace(rerun, refused=run.refused)

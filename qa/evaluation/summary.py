@@ -129,12 +129,14 @@ class Metrics:
     latency_ms: Latency
     calibration: Calibration
     by_kind: dict[str, KindScores] | None  # only for gold sets whose questions carry a "kind"
+    questions_refused: int = 0  # gold questions skipped because they cannot be asked (qa.question.check_question)
 
     def to_dict(self) -> dict:
         has_answer = {"count": self.has_answer.count, **self.has_answer.scores.to_dict(),
                       "answer_found_before_abstention": self.has_answer.answer_found_before_abstention}
         out = {
             "gold": self.gold, "questions": self.questions, "questions_in_file": self.questions_in_file,
+            "questions_refused": self.questions_refused,
             "limit": self.limit, "seed": self.seed, "reader": self.reader, "model": self.model, "int8": self.int8,
             "reader_only": self.reader_only, "mode": self.mode, "modes_used": self.modes_used, "k": self.k,
             "abstain_threshold": self.abstain_threshold, "index": self.index,

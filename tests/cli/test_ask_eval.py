@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import shutil
 import sys
@@ -122,3 +124,51 @@ def test_chat_passes_its_options_to_the_ui(monkeypatch, capsys):
     assert seen[-1] == ChatOptions(Path(".qa-index"), "127.0.0.1", 7860, None, False)
     run(capsys, "chat", "--host", "0.0.0.0", "--port", "8000", "--auth", "me:secret", "--insecure", "--index", "idx")
     assert seen[-1] == ChatOptions(Path("idx"), "0.0.0.0", 8000, "me:secret", True)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([os.fsdecode(b"\xff\xfe who")], "the question is not valid text"),  # `qa ask $'\xff\xfe who'`: a traceback
+        (["?!? ..."], "only punctuation"),
+        (["who " * 600], "too long"),
+        ([QUESTION, "--k", "0"], "--k must be from 1 to 50 (got 0)"),
+        ([QUESTION, "--k", "51"], "--k must be from 1 to 50 (got 51)"),
+        ([QUESTION, "--k", "9" * 40], "--k must be from 1 to 50 (got a 40-digit number)"),
+    ],
+    ids=["undecodable-bytes", "punctuation", "too-long", "k0", "k51", "k-huge"],
+)
+def test_ask_refuses_a_question_or_k_that_cannot_be_asked_before_loading(capsys, tmp_path, argv, message):
+    code, out, err = run(capsys, "ask", *argv, "--index", str(tmp_path / "no-index-needed"))
+    assert code == 2 and out == ""
+    assert err.startswith("qa: ") and message in err and "Traceback" not in err
+
+
+def test_ask_with_a_5000_digit_k_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["ask", QUESTION, "--k", "9" * 5000])
+    assert info.value.code == 2 and "invalid int value" in capsys.readouterr().err
+
+
+def test_eval_refuses_k_over_the_limit(capsys, tmp_path):
+    code, _, err = run(capsys, "eval", str(DEFAULT_GOLD), "--k", "51", "--out", str(tmp_path))
+    assert code == 2 and "--k must be from 1 to 50" in err
+
+
+def test_ask_says_on_stderr_when_the_time_budget_ran_out(capsys, default_index_dir, tiny_span_model, monkeypatch):
+    from qa.answerer import AnswerConfig
+    from qa.reader_span import SpanReaderConfig
+
+    monkeypatch.setattr("qa.answerer.AnswerConfig", functools.partial(AnswerConfig, time_budget_s=0.0))
+    monkeypatch.setattr("qa.reader_span.SpanReaderConfig", functools.partial(SpanReaderConfig, batch_size=1))
+    code, out, err = run(capsys, "ask", QUESTION, "--index", str(default_index_dir), "--json",
+                         "--reader", "span", "--model", str(tiny_span_model))
+    answer = json.loads(out)
+    assert code == 0 and "time budget of 0 s ran out" in answer["notice"] and f"qa: {answer['notice']}" in err
+
+
+def test_ask_with_an_index_path_that_is_a_file_says_so(capsys, tmp_path):
+    not_a_folder = tmp_path / "index.txt"
+    not_a_folder.write_text("x")
+    code, _, err = run(capsys, "ask", QUESTION, "--index", str(not_a_folder))
+    assert code == 1 and err.startswith(f"qa: cannot use {not_a_folder}") and "Not a directory" in err  # was a traceback

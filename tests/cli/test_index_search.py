@@ -144,6 +144,22 @@ def test_qa_search_rejects_a_bad_queries_file_and_a_missing_query(capsys, tmp_pa
     assert code == 2 and "give either a query or --queries" in err
 
 
+@pytest.mark.parametrize("query, reason", [("\udcff\udcfe who", "not valid text"), ("?!", "no words"), ("who " * 600, "too long")])
+def test_qa_search_refuses_a_query_that_cannot_be_asked(capsys, default_index_dir, query, reason):
+    """Issue 15: bytes that are not UTF-8 (``qa search $'\\xff\\xfe who'``) printed a traceback."""
+    code, out, err = run(capsys, "search", query, "--index", str(default_index_dir))
+    assert code == 2 and out == "" and err.startswith("qa: ") and reason in err and "Traceback" not in err
+
+
+def test_qa_search_refuses_a_bad_k_and_a_bad_query_line(capsys, tmp_path, default_index_dir):
+    code, _, err = run(capsys, "search", "who", "--k", "0", "--index", str(default_index_dir))
+    assert code == 2 and "--k must be from 1 to 50" in err
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text('{"id": "a", "query": "who"}\n{"id": "b", "query": "?!"}\n')
+    code, _, err = run(capsys, "search", "--queries", str(qfile), "--index", str(default_index_dir))
+    assert code == 2 and "line 2" in err and "no words" in err
+
+
 def test_qa_search_without_an_index_fails_clearly(capsys, tmp_path):
     code, out, err = run(capsys, "search", "anything", "--index", str(tmp_path / "missing"))
     assert code != 0 and out == ""

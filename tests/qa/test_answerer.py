@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import FrozenInstanceError, replace
 
 import pytest
 
 from corpus import Article
+from index.chunk import Chunk
 from index.sentences import sentence_spans
 from index.store import build_index
-from qa.answerer import SHIPPED_READER_DIR, AnswerConfig, Answerer, load_answerer
+from qa.answerer import (
+    MAX_SENTENCE_CHARS,
+    SHIPPED_READER_DIR,
+    AnswerConfig,
+    Answerer,
+    load_answerer,
+)
+from qa.question import MAX_K
 from qa.reader import ReaderResult
 from qa.reader_sentence import ABSTAIN_THRESHOLD, SentenceReader
-from qa.reader_span import CALIBRATION_FILE
-from qa.retriever import Retriever
+from qa.reader_span import CALIBRATION_FILE, SpanReader, SpanReaderConfig
+from qa.retriever import RetrievalResult, Retriever
+from qa.types import MAX_CITATION_CHARS, Hit
 
 QUESTION = "Who is the Chinese foreign ministry spokesman who criticized the China responsibility theory?"
 
@@ -33,7 +43,7 @@ class FixedReader:
     def __init__(self, word: str, confidence: float):
         self.word, self.confidence = word, confidence
 
-    def read(self, question, hits, articles):
+    def read(self, question, hits, articles, deadline=None):
         chunk = hits[0].chunk
         start = chunk.start + chunk.text.index(self.word)
         text = articles[chunk.article_id].text[start : start + len(self.word)]
@@ -151,3 +161,92 @@ def test_a_shipped_model_that_cannot_load_falls_back_to_the_sentence_reader(tmp_
     assert "cannot load reader model" in caplog.text and str(broken) in caplog.text
     with pytest.raises(ReaderUnavailable, match="cannot load reader model"):
         make_reader("span", embedder)  # asked for by name: an error, not a silent fallback
+
+
+@pytest.mark.parametrize(
+    "question, reason",
+    [
+        ("\ud800 who is it?", "lone surrogate"),  # a JSON "\ud800" escape: the API answered 500
+        (os.fsdecode(b"\xff\xfe who"), "not valid text"),  # `qa ask $'\xff\xfe who'`: a traceback
+        ("?!? ... !!", "only punctuation"),  # was answered
+        ("   ", "empty"),
+        ("who " * 600, "too long"),
+    ],
+)
+def test_a_question_that_cannot_be_asked_is_refused_with_the_reason(answerer, question, reason):
+    with pytest.raises(ValueError, match=reason):
+        answerer.ask(question)
+
+
+@pytest.mark.parametrize("k", [0, -1, MAX_K + 1, 10**5000, 2.5, True], ids=["0", "-1", "max+1", "huge", "2.5", "True"])
+def test_k_outside_1_to_max_k_is_refused(answerer, k):
+    with pytest.raises(ValueError, match="k must be"):
+        answerer.ask(QUESTION, k=k)
+
+
+def test_over_its_time_budget_a_question_answers_from_what_was_read_and_says_so(default_retriever, tiny_span_model):
+    reader = SpanReader(tiny_span_model, SpanReaderConfig(batch_size=1))  # one window a batch
+    timely = Answerer(default_retriever, reader, AnswerConfig(abstain_threshold=0.0))
+    a = timely.ask(QUESTION)
+    assert a.notice is None and "notice" not in a.to_json_dict()
+    hurried = Answerer(default_retriever, reader, AnswerConfig(abstain_threshold=0.0, time_budget_s=0.0))
+    a = hurried.ask(QUESTION)
+    assert a.notice and "time budget of 0 s ran out" in a.notice and "4 of the 5 passages" in a.notice
+    assert a.to_json_dict()["notice"] == a.notice
+    assert not a.abstained and hurried.retriever.index.articles[a.answer_span[0]].text[a.answer_span[1] : a.answer_span[2]] == a.answer
+    assert len(a.citations) == 5  # every passage retrieved is still cited
+
+
+def huge_passage(embedder, text: str):
+    """An index whose one article is ``text``, and a retrieval result whose one hit is the whole article as a
+    single passage (what a text without sentence breaks used to become, whatever the chunker now does)."""
+    article = Article.from_text(text, title="Huge")
+    index = build_index([article], embedder=embedder, progress=False)
+    hit = Hit(Chunk(f"{article.id}:0", article.id, 0, len(text), text), 1.0, 1, "hybrid")
+    return Retriever(index, embedder=embedder), RetrievalResult("q", [hit], "hybrid")
+
+
+@pytest.mark.parametrize("reader_name", ["sentence", "span"])
+def test_a_reply_from_a_huge_passage_is_bounded(embedder, tiny_span_model, reader_name):
+    """Issue 15: a 200,000-character passage came back whole in every citation (a 1 MB reply for 1 MB)."""
+    text = "word " * 20_000 + "The giraffe Zelda lives in Quibbletown. " + "word " * 20_000
+    retriever, retrieval = huge_passage(embedder, text)
+    reader = SentenceReader(embedder) if reader_name == "sentence" else SpanReader(tiny_span_model)
+    answered = Answerer(retriever, reader, AnswerConfig(abstain_threshold=0.0)).answer_hits("Where does Zelda live?", retrieval, 1)
+    a = answered.answer
+    [c] = a.citations
+    assert (c.start, c.end) == (0, len(text))  # the whole passage, to open it
+    assert len(c.text) <= MAX_CITATION_CHARS and text[c.text_start : c.text_start + len(c.text)] == c.text
+    assert c.to_json_dict()["text_start"] == c.text_start and c.to_json_dict()["text_end"] == c.text_start + len(c.text)
+    assert len(json.dumps(a.to_json_dict())) < 2 * MAX_CITATION_CHARS + 2 * MAX_SENTENCE_CHARS + 2000
+    assert a.answer and len(a.answer) <= MAX_SENTENCE_CHARS and text[a.answer_span[1] : a.answer_span[2]] == a.answer
+    assert a.sentence is not None and len(a.sentence) <= MAX_SENTENCE_CHARS and a.answer in a.sentence
+    if c.holds(a.answer_span):  # the excerpt is around the answer
+        assert c.text_start <= a.answer_span[1] and a.answer_span[2] <= c.text_start + len(c.text)
+    # the reader read a bounded part of it: the sentence reader cut the unbroken run into bounded pieces
+    if reader_name == "sentence":
+        assert len(reader.candidates(retrieval.hits, retriever.index.articles)) <= reader.limits.max_sentences_per_chunk
+
+
+def test_a_short_passage_is_cited_whole_with_the_contract_keys(answerer):
+    a = answerer.ask(QUESTION)
+    for c in a.citations:
+        assert c.text_start is None and c.text_offset == c.start
+        assert set(c.to_json_dict()) == {"n", "article_id", "title", "source", "start", "end", "text", "score"}
+
+
+def test_past_its_deadline_the_sentence_reader_answers_from_the_sentences_it_embedded(embedder):
+    """Ten passages of 40 sentences each: 400 candidates, embedded 256 at a time; with the deadline already
+    past, only the first slice is embedded, and the passages it did not reach are counted as unread."""
+    hits, articles = [], {}
+    for rank in range(1, 11):
+        text = " ".join(f"Sentence {i} of passage {rank} mentions the harbour number {rank * 100 + i}." for i in range(40))
+        article = Article.from_text(text, title=f"P{rank}")
+        articles[article.id] = article
+        hits.append(Hit(Chunk(f"{article.id}:0", article.id, 0, len(text), text), 1.0 / rank, rank, "hybrid"))
+    reader = SentenceReader(embedder, cache_size=0)
+    assert len(reader.candidates(hits, articles)) == 400
+    full = reader.read("Which harbour number?", hits, articles)
+    cut = reader.read("Which harbour number?", hits, articles, deadline=0.0)
+    assert full.unread == 0 and cut.unread == 4  # slice of 256: passages 1-6 whole, 7 in part, 8-10 not at all
+    assert cut.hit_rank <= 7 and articles[cut.article_id].text[cut.start : cut.end] == cut.answer

@@ -163,3 +163,17 @@ def test_reader_only_reads_the_gold_paragraph(squad_file, tmp_path, embedder):
         if o.answered.answer.answer_span:
             _, s, e = o.answered.answer.answer_span
             assert c.start <= s < e <= c.end
+
+
+def test_a_gold_question_that_cannot_be_asked_is_skipped_and_counted(default_index_dir, tmp_path):
+    """SQuAD train holds a 25,651-character question: it is reported and skipped, the rest still evaluated."""
+    gold = tmp_path / "gold.jsonl"
+    rows = [{"id": "ok", "question": "Who is the Chinese foreign ministry spokesman?", "answers": ["Geng Shuang"]},
+            {"id": "long", "question": "who " * 1000, "answers": ["x"]},
+            {"id": "marks", "question": "?!?", "answers": ["x"]}]
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run = run_eval(gold, EvalConfig(progress=False), index_dir=default_index_dir)
+    assert [o.gold.id for o in run.outcomes] == ["ok"]
+    assert dict(run.refused).keys() == {"long", "marks"} and "too long" in dict(run.refused)["long"]
+    metrics = run.metrics.to_dict()
+    assert metrics["questions"] == 1 and metrics["questions_in_file"] == 3 and metrics["questions_refused"] == 2

@@ -7,6 +7,7 @@ decoding has exactly one right answer.
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 import torch
@@ -138,7 +139,8 @@ def test_answer_length_is_capped(tiny_span_model):
 
 
 def test_long_chunk_is_read_in_strided_windows(tiny_span_model):
-    reader = SpanReader(tiny_span_model, SpanReaderConfig(max_length=48, stride=12))
+    # tiny windows, so a 200-word chunk takes many: all of them read (the window cap is tested on its own)
+    reader = SpanReader(tiny_span_model, SpanReaderConfig(max_length=48, stride=12, max_windows_per_chunk=100))
     words = [f"w{i}" for i in range(200)]
     words[170] = "giraffe"  # near the end: only the last windows hold it
     hits, articles = make_hits(" ".join(words) + ".")
@@ -322,3 +324,36 @@ def test_rank_prior_prefers_the_higher_ranked_chunk_when_the_reader_hesitates(ti
     windows = ranked.tokenize("Who?", [h.chunk.text for h in hits])
     assert torch.allclose(rank_prior(windows, hits, 1.5), torch.tensor([0.0, -1.5 * math.log(2)]))
     assert rank_prior(windows, hits, 0.0) is None
+
+
+def test_a_huge_chunk_is_read_in_a_bounded_number_of_windows(tiny_span_model):
+    """Issue 15: a 200,000-character chunk (text without sentence breaks) was read whole, ~800 windows of the
+    real model behind the answer lock (20 s a question). Now at most max_windows_per_chunk windows of it."""
+    reader = SpanReader(tiny_span_model)
+    text = "word " * 39_999 + "giraffe"  # 200,002 characters; the answer lies past the part read
+    hits, articles = make_hits(text, "The giraffe is tall.")
+    windows = reader.tokenize("Which animal?", [h.chunk.text for h in hits])
+    per_chunk = [windows.chunk_of_window.count(c) for c in (0, 1)]
+    assert per_chunk == [reader.config.max_windows_per_chunk, 1]
+    read_chars = int(windows.offsets[windows.context_mask].max())
+    assert read_chars <= reader.config.max_chunk_chars
+    with peak_logits(reader, starts={"gi": 7.0}, ends={"##fe": 7.0}):
+        r = reader.read("Which animal?", hits, articles)
+    assert r.answer == "giraffe" and r.hit_rank == 2 and r.unread == 0  # from the short chunk: the cut part is not read
+    assert articles[r.article_id].text[r.start : r.end] == "giraffe"
+    assert reader.timings.windows == reader.config.max_windows_per_chunk + 1
+
+
+def test_past_its_deadline_the_reader_answers_from_the_windows_it_ran(tiny_span_model):
+    """One window a batch; a deadline already past: the first batch runs, the rest do not, and ``unread``
+    says how many passages were not read in full. The answer is a verbatim span of a passage that was read."""
+    reader = SpanReader(tiny_span_model, SpanReaderConfig(batch_size=1))
+    hits, articles = make_hits("The zebra lives in the savanna.", "The lion sleeps all day long here.",
+                               "The giraffe is very tall indeed, taller than any other animal.")
+    full = reader.read("Which animal?", hits, articles, deadline=None)
+    assert full.unread == 0
+    cut = reader.read("Which animal?", hits, articles, deadline=time.perf_counter() - 1.0)
+    assert cut.unread == 2 and cut.answer
+    assert articles[cut.article_id].text[cut.start : cut.end] == cut.answer
+    longest = max(hits, key=lambda h: len(h.chunk.text))  # batches run longest first
+    assert cut.article_id == longest.chunk.article_id

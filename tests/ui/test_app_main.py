@@ -60,3 +60,58 @@ def test_qa_chat_command_refuses_a_public_address_without_auth():
     )
     assert proc.returncode != 0
     assert "refusing to serve on 0.0.0.0" in proc.stderr
+
+
+def test_serve_on_a_busy_port_says_so_before_loading_anything(capsys, tmp_path, monkeypatch):
+    """Issue 15: `qa chat` on a busy port printed "serving …" and then failed."""
+    import socket
+
+    monkeypatch.setattr("ui.app.load_service", lambda *a, **k: pytest.fail("loaded with the port taken"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert serve(ChatOptions(tmp_path / "idx", port=port)) == 2
+    err = capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1 port {port}: another program is already using it" in err
+    assert "--port" in err and "serving" not in err
+
+
+def test_serve_refuses_a_port_out_of_range(capsys, tmp_path):
+    assert serve(ChatOptions(tmp_path / "idx", port=70000)) == 2
+    assert "--port must be from 0 to 65535" in capsys.readouterr().err
+
+
+class QuestionCheckingService:
+    """Asks through the real question check, as the Answerer does, without a model."""
+
+    def __init__(self):
+        self.asked = []
+
+    def ask(self, question, k=None, mode=None, retrieval_query=None):
+        from qa.question import check_k, check_question
+
+        check_question(question)
+        check_k(k)
+        self.asked.append((question, k))
+        raise AssertionError("not reached in these tests")
+
+
+@pytest.mark.parametrize(
+    "text, k, reason",
+    [
+        ("who \ud800 is it?", 5, "lone surrogate"),  # the chat showed a raw "TextEncodeInput must be …" toast
+        ("?!? …", 5, "only punctuation"),
+        ("who is it?", float("inf"), "number of passages must be an integer"),
+        ("who is it?", 10**6, "number of passages must be from 1 to 50"),
+    ],
+)
+def test_a_question_the_answerer_refuses_gets_its_reason_as_the_reply(text, k, reason):
+    import orjson
+
+    from ui.app import answer_turn
+
+    box, history, turns = answer_turn(QuestionCheckingService(), text, [], [], "hybrid", k)
+    assert box == "" and len(history) == 2 and turns[-1]["answer"] is None
+    assert 'class="qa-error"' in history[1]["content"] and reason in history[1]["content"]
+    orjson.dumps(history)  # what Gradio sends to the browser: a lone surrogate could not be encoded

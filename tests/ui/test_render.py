@@ -17,6 +17,7 @@ from ui.render import (
     render_answer,
     render_articles,
     render_citation,
+    render_error,
     render_question,
     render_upload_report,
     sentence_answer_range,
@@ -157,3 +158,28 @@ def test_an_answer_that_is_its_whole_sentence_is_not_repeated():
     out = render_answer(_answer(answer=sentence, sentence=sentence))
     assert f"<strong>{escape(sentence)}</strong>" in out
     assert "qa-sentence" not in out
+
+
+def test_a_lone_surrogate_is_shown_as_a_replacement_character_and_the_reply_encodes():
+    """A JSON "\\ud800" in a question (or an article) reached the chat raw: the reply could not be encoded."""
+    out = render_question("who \ud800 is \udcff it?") + render_error("bad \ud800")
+    assert "\ud800" not in out and "\udcff" not in out and out.count("\ufffd") == 3
+    out.encode("utf-8")  # raised UnicodeEncodeError before
+
+
+def test_an_excerpt_of_a_long_passage_is_marked_cut_and_the_answer_still_marked():
+    passage = "word " * 2000 + "said Geng Shuang, a spokesman. " + "word " * 2000
+    start = passage.index("Geng Shuang")
+    cite = Citation(1, "a1", "Long", None, 0, len(passage), passage, 0.5).excerpt(around=(start, start + 11))
+    assert cite.text_start > 0 and len(cite.text) <= 1500
+    answer = _answer(sentence=None, answer_span=("a1", start, start + 11), citations=[cite])
+    out = render_citation(cite, answer)
+    assert "<mark>Geng Shuang</mark>" in out
+    assert re.search(r'<div class="qa-passage">&#8230; word .* word &#8230;</div>', out)
+    assert f"chars 0\u2013{len(passage)}, an excerpt of {len(passage):,}" in out
+    assert len(out) < 2000 + len(cite.text)
+
+
+def test_the_time_budget_notice_of_an_answer_is_shown():
+    out = render_answer(_answer(notice="The time budget of 5 s ran out: <2> of the 5 passages were not read"))
+    assert '<p class="qa-notice">The time budget of 5 s ran out&#58; &lt;2&gt; of the 5 passages' in out
