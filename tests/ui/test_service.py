@@ -180,3 +180,32 @@ def test_a_chat_upload_keeps_the_articles_a_cli_add_saved_meanwhile(service, new
     assert {a.title for a in service.index.articles.values()} == titles  # the chat answers from the same index
     assert service.ask("How much did the Zorblatt harbour cost?").answer.answer == "40 million euros"
     assert not service.ask("Which team won Super Bowl 50?").answer.abstained
+
+
+def test_an_article_without_sentence_breaks_cannot_stall_a_concurrent_question(service, tmp_path):
+    """Issue 15: a 200,000-character line became one chunk; "word word word" read it for 20 s behind the lock
+    while a gold question waited (108 s for 1 MB), and the reply carried the whole passage. Now both questions,
+    asked at once, are answered within a generous bound, and every reply is small."""
+    import json
+    import threading
+    import time
+
+    src = tmp_path / "words"
+    src.write_text("word " * 40_000, encoding="utf-8")  # 200,000 characters, the issue's first case
+    assert service.upload([(src, "words.txt")]).added == 1
+    replies, seconds = {}, {}
+
+    def ask(question):
+        started = time.perf_counter()
+        replies[question] = service.ask(question).answer
+        seconds[question] = time.perf_counter() - started
+
+    threads = [threading.Thread(target=ask, args=(q,)) for q in ("word word word", "Who is Geng Shuang?")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert max(seconds.values()) < 15, seconds  # before: 20 s for the first, 40 s for the second to finish
+    for answer in replies.values():
+        assert len(json.dumps(answer.to_json_dict())) < 20_000
+        assert all(c.end - c.start <= 2000 for c in answer.citations)  # the chunk bound: passages, not the article
