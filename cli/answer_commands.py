@@ -130,6 +130,10 @@ def render_answer(answer: Answer, article_text: str | None, threshold: float, wi
     lines = []
     if answer.abstained:
         lines.append(f"Not found in the articles (confidence {answer.confidence:.2f}, below the threshold {threshold:.2f}).")
+        if answer.guess is not None:
+            ref = "" if answer.guess.citation is None else f"  [{answer.guess.citation}]"
+            guess = " ".join(printable(answer.guess.text).split())
+            lines.append(f"Best guess, not an answer (low confidence {answer.guess.confidence:.2f}): “{guess}”{ref}")
         if answer.citations:
             lines.append("Closest passages:")
     else:
@@ -208,6 +212,12 @@ def summary(m: Metrics) -> str:
         f"EM {pct(m.scores.exact_match)}  F1 {pct(m.scores.f1)}  answer found {pct(m.scores.answer_found)}",
         f"abstention: {m.abstention.abstained} abstained, precision {pct(m.abstention.precision)}, recall {pct(m.abstention.recall)}",
     ]
+    if v2 := m.squad_v2:
+        splits = "  ".join(f"{name} exact {s.exact:.1f} f1 {s.f1:.1f} ({s.total})"
+                           for name, s in (("HasAns", v2.has_ans), ("NoAns", v2.no_ans)) if s is not None)
+        lines.append(f"SQuAD v2.0 script: exact {v2.all.exact:.1f} f1 {v2.all.f1:.1f} ({v2.all.total})  {splits}")
+        lines.append(f"  best_exact {v2.best_exact:.1f} (thresh {v2.best_exact_thresh:.3f})  best_f1 {v2.best_f1:.1f} "
+                     f"(thresh {v2.best_f1_thresh:.3f}); thresh: no-answer probability, 1 - confidence")
     if r := m.retrieval:
         lines.append(f"retrieval: recall@1 {pct(r.recall(1))}  @5 {pct(r.recall(5))}  @20 {pct(r.recall(20))}  MRR@10 {r.mrr:.3f}")
     lines.append(f"latency: p50 {m.latency_ms.p50:.1f} ms  p95 {m.latency_ms.p95:.1f} ms")

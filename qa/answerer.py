@@ -4,8 +4,9 @@
 always reads ``question`` itself, because it must answer what was asked, and the retrieved chunks already
 carry the context that the rewrite brought in. ``Answer.question`` is ``question``.
 
-When the reader's confidence is below the threshold the answer is abstained (``answer`` None) and the closest
-passages are still cited. The threshold is the reader's own calibrated one unless ``AnswerConfig`` says
+When the reader's confidence is below the threshold the answer is abstained (``answer`` None), the closest
+passages are still cited, and the reader's candidate is kept as ``Answer.guess`` (shown as a low-confidence
+guess, never as the answer). The threshold is the reader's own calibrated one unless ``AnswerConfig`` says
 otherwise: the sentence reader's is calibrated on SQuAD v2.0 dev (see ``qa.reader_sentence``), a span model's
 is stored next to it by the calibration command; an uncalibrated span model never abstains.
 
@@ -37,7 +38,7 @@ from qa.reader import Reader, ReaderResult, containing_sentence
 from qa.reader_sentence import ABSTAIN_THRESHOLD as SENTENCE_ABSTAIN_THRESHOLD
 from qa.reader_sentence import SentenceReader
 from qa.retriever import MODES, RetrievalConfig, RetrievalResult, Retriever
-from qa.types import MAX_CITATION_CHARS, Answer, Citation, Hit
+from qa.types import MAX_CITATION_CHARS, Answer, Citation, Guess, Hit
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +138,10 @@ class Answerer:
 
 
 def _span(answer: Answer, citation: Citation) -> tuple[int, int] | None:
-    """The answer's (start, end) in the article when ``citation`` holds it (its excerpt is centred on it)."""
-    return answer.answer_span[1:] if citation.holds(answer.answer_span) else None
+    """The answer's (start, end) in the article when ``citation`` holds it (its excerpt is centred on it); when
+    abstained, the guess's, so the passage a guess points to shows it."""
+    span = answer.answer_span or (answer.guess.span if answer.guess else None)
+    return span[1:] if citation.holds(span) else None
 
 
 def _budget_notice(candidate: ReaderResult, read: int, budget: float | None) -> str | None:
@@ -154,15 +157,23 @@ def _citation(n: int, hit: Hit, articles) -> Citation:
 
 
 def decide(answer: Answer, candidate: ReaderResult, sentence: str | None, threshold: float) -> Answer:
-    """``answer`` with the candidate filled in, or abstained when its confidence is below ``threshold``."""
+    """``answer`` with the candidate filled in, or abstained when its confidence is below ``threshold``: then the
+    candidate (if any) is kept as ``Answer.guess``, pointing to the first of ``answer.citations`` that holds it."""
     answered = candidate.answer is not None and candidate.confidence >= threshold
+    confidence = float(min(1.0, max(0.0, candidate.confidence)))
+    span = (candidate.article_id, candidate.start, candidate.end)
+    guess = None
+    if not answered and candidate.answer is not None:
+        cited = next((c.n for c in answer.citations if c.holds(span)), None)
+        guess = Guess(candidate.answer, confidence, *span, sentence, cited)
     return replace(
         answer,
         answer=candidate.answer if answered else None,
         abstained=not answered,
-        confidence=float(min(1.0, max(0.0, candidate.confidence))),
+        confidence=confidence,
         sentence=sentence if answered else None,
-        answer_span=(candidate.article_id, candidate.start, candidate.end) if answered else None,
+        answer_span=span if answered else None,
+        guess=guess,
     )
 
 

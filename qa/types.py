@@ -4,6 +4,8 @@ JSON shapes follow ARCHITECTURE.md (``Answer.to_json_dict``), with two bounds on
 a citation's ``text`` is at most ``MAX_CITATION_CHARS`` characters (``Citation.excerpt``: around the answer; a
 longer passage adds ``"text_start"``/``"text_end"``, where the excerpt lies in the article, while ``start``/``end``
 still give the whole passage), and ``"notice"`` appears only when something limited the answer (the time budget).
+An abstained answer may carry the reader's best candidate as a ``Guess`` (``"guess"`` in the JSON only then): shown
+to a user as a labelled low-confidence guess, never as the answer.
 
 Example:
     >>> c = Citation(1, "a1", "T", None, 0, 5000, "word " * 1000, 0.5).excerpt(around=(2500, 2504))
@@ -93,6 +95,27 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Guess:
+    """The reader's best span when the answer abstained: below the threshold, so not an answer."""
+
+    text: str
+    confidence: float
+    article_id: str
+    start: int  # article_id's text[start:end] == text
+    end: int
+    sentence: str | None  # the sentence holding it (bounded as an answer's sentence is)
+    citation: int | None  # the number of the first citation whose passage holds it
+
+    @property
+    def span(self) -> tuple[str, int, int]:
+        return self.article_id, self.start, self.end
+
+    def to_json_dict(self) -> dict:
+        return {"text": self.text, "confidence": round(float(self.confidence), 4), "article_id": self.article_id,
+                "start": self.start, "end": self.end, "sentence": self.sentence, "citation": self.citation}
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str | None
@@ -104,6 +127,7 @@ class Answer:
     mode: str = "hybrid"
     latency_ms: float = 0.0
     notice: str | None = None  # what limited this answer (the time budget ran out), for the reader of the reply
+    guess: Guess | None = None  # abstained only: the reader's best candidate, a low-confidence guess
 
     def answer_citation(self) -> Citation | None:
         """The first citation whose passage holds the answer span (None when abstained or none holds it)."""
@@ -124,4 +148,5 @@ class Answer:
             "citations": [c.to_json_dict() for c in self.citations],
             "mode": self.mode,
             "latency_ms": round(float(self.latency_ms), 1),
-        } | ({} if self.notice is None else {"notice": self.notice})
+        } | ({} if self.notice is None else {"notice": self.notice}) | (
+            {"guess": self.guess.to_json_dict()} if self.abstained and self.guess is not None else {})

@@ -8,6 +8,9 @@ the browser shows the literal characters. The output never contains a newline: t
 treats a one-line message that starts with ``<div`` as a raw HTML block and leaves it alone. A lone surrogate
 (from a broken ``\ud800`` escape) becomes U+FFFD: it could not be encoded, and the whole reply would fail.
 
+An abstained reply says so, lists the closest passages, and offers the reader's best candidate (``Answer.guess``)
+collapsed in a ``<details>`` labelled as a low-confidence guess, not an answer; it is never marked in a passage.
+
 A citation shows its text as the answerer bounded it (``Citation.excerpt``): an excerpt of a long passage is
 marked with "…" where it was cut, and its position still gives the whole passage.
 
@@ -28,6 +31,8 @@ from typing import Iterable, Sequence
 from qa.types import Answer, Citation
 
 NOT_FOUND = "Not found in the articles."
+GUESS_LABEL = "Best guess (low confidence, {confidence}) \u2014 not an answer"
+GUESS_NOTE = "The reader's most likely words, below its confidence threshold: the articles may not say this."
 
 _ENTITIES = {
     "&": "&amp;",
@@ -156,6 +161,7 @@ def render_answer(answer: Answer, followup_note: str | None = None, notice: str 
     for said in (notice, answer.notice):
         if said:
             parts.append(f'<p class="qa-notice">{escape(said)}</p>')
+    parts.append(render_guess(answer))
     if answer.citations:
         head = "Closest passages" if answer.abstained or not answer.answer else "Sources"
         parts.append(f'<div class="qa-cites"><p class="qa-cites-head">{head}</p>')
@@ -165,6 +171,21 @@ def render_answer(answer: Answer, followup_note: str | None = None, notice: str 
         parts.append('<p class="qa-meta">No passage came close.</p>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def render_guess(answer: Answer) -> str:
+    """An abstained answer's best candidate, collapsed and labelled as a guess ("" when answered or none)."""
+    guess = answer.guess
+    if not answer.abstained or guess is None:
+        return ""
+    label = GUESS_LABEL.format(confidence=format_confidence(guess.confidence))
+    ref = "" if guess.citation is None else f' <span class="qa-ref">&#91;{int(guess.citation)}&#93;</span>'
+    body = [f'<p class="qa-guess-text">&#8220;{escape(guess.text)}&#8221;{ref}</p>']
+    if guess.sentence and guess.sentence.strip() != guess.text.strip():
+        body.append(f'<blockquote class="qa-guess-sentence">{escape(guess.sentence)}</blockquote>')
+    where = "" if guess.citation is None else f" From passage &#91;{int(guess.citation)}&#93;."
+    body.append(f'<p class="qa-meta">{escape(GUESS_NOTE)}{where}</p>')
+    return f'<details class="qa-guess"><summary>{escape(label)}</summary><div class="qa-guess-body">{"".join(body)}</div></details>'
 
 
 def render_question(question: str) -> str:

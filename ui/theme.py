@@ -45,6 +45,9 @@ CSS = """
 .qa-cite .qa-n { color: #4f46e5; font-weight: 700; }
 .qa-cite .qa-title { font-weight: 600; }
 .qa-cite .qa-where { color: #64748b; font-size: 0.82rem; margin-left: 0.25rem; }
+.qa-guess { border: 1px dashed #cbd5e1; border-radius: 8px; padding: 0.2rem 0.6rem; margin: 0.35rem 0; color: #475569; }
+.qa-guess summary { cursor: pointer; font-size: 0.88rem; color: #64748b; }
+.qa-guess-sentence { margin: 0.3rem 0 !important; padding: 0.3rem 0.7rem !important; border-left: 3px solid #cbd5e1 !important; font-style: normal !important; }
 .qa-passage { font-size: 0.92rem; padding: 0.4rem 0.2rem 0.3rem 0.2rem; color: #1f2937; max-height: 22rem; overflow-y: auto; }
 .qa-articles ol { padding-left: 1.3rem; margin: 0.2rem 0; }
 .qa-articles li { margin: 0.3rem 0; }

@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # files only: no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
 from qa.evaluation.run import EvalRun  # noqa: E402
+from qa.evaluation.squad_v2 import SquadV2Figures  # noqa: E402
 
 RECALL_PLOT = "recall_at_k.png"
 CONFIDENCE_PLOT = "confidence_hist.png"
@@ -128,6 +129,7 @@ def render_markdown(run: EvalRun, plots: list[tuple[str, str]]) -> str:
             r5 = k.retrieval.recall(5) if k.retrieval else None
             lines.append(f"| {kind} | {k.count} | {_pct(k.scores.exact_match)} | {_pct(k.scores.f1)} | {_pct(k.scores.answer_found)} | {_pct(k.abstained)} | {_pct(r5)} |")
         lines.append("")
+    lines += squad_v2_section(m.squad_v2)
     a = m.abstention
     c = m.calibration
     lines += [
@@ -161,6 +163,28 @@ def render_markdown(run: EvalRun, plots: list[tuple[str, str]]) -> str:
             lines.append(f"- **{o.gold.id}** {o.gold.question} — gold: {' | '.join(o.gold.answers[:3])} — got: {_short(got)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def squad_v2_section(v2: SquadV2Figures | None) -> list[str]:
+    """The official SQuAD v2.0 script's figures for the same answers, with its key names."""
+    if v2 is None:
+        return []
+    rows = [("all", v2.all), ("HasAns", v2.has_ans), ("NoAns", v2.no_ans)]
+    return [
+        "## SQuAD v2.0 official figures",
+        "",
+        "What `evaluate-v2.0.py` reports for these answers (abstained: the empty answer) with no-answer",
+        "probability 1 − confidence, in percent.",
+        "",
+        "| set | exact | f1 | total |",
+        "|---|---:|---:|---:|",
+        *(f"| {name} | {s.exact:.2f} | {s.f1:.2f} | {s.total} |" for name, s in rows if s is not None),
+        "",
+        (f"- best_exact {v2.best_exact:.2f} (best_exact_thresh {v2.best_exact_thresh:.4f}), best_f1 {v2.best_f1:.2f} "
+         f"(best_f1_thresh {v2.best_f1_thresh:.4f}): the best over no-answer thresholds on this very set, answering"),
+        "  where the no-answer probability is at most the threshold (confidence at least 1 − threshold).",
+        "",
+    ]
 
 
 def _short(text: str, limit: int = 160) -> str:

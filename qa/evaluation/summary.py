@@ -1,7 +1,9 @@
 """The metrics of an evaluation run, typed: what the report, the CLI summary and the benchmarks read.
 
 ``Metrics.to_dict()`` is ``metrics.json`` (the shape the contract and earlier runs use: "recall@5",
-"mrr@10", ...). Every figure is a mean over the questions it concerns; None where there were none.
+"mrr@10", ...). Every figure is a mean over the questions it concerns; None where there were none. The
+"squad_v2" block is the official SQuAD v2.0 script's output for the same answers (``qa.evaluation.squad_v2``:
+its key names, in percent as it prints them).
 
 Example:
     >>> metrics = summarize(outcomes, config, Path("gold.jsonl"), "span", 0.11, "index .qa-index")  # doctest: +SKIP
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.evaluation.records import EvalConfig, Outcome
+from qa.evaluation.squad_v2 import SquadV2Figures, predictions_of, squad_v2_figures
 from qa.metrics import best_threshold, percentile
 
 RECALL_AT = (1, 5, 20)
@@ -130,6 +133,7 @@ class Metrics:
     calibration: Calibration
     by_kind: dict[str, KindScores] | None  # only for gold sets whose questions carry a "kind"
     questions_refused: int = 0  # gold questions skipped because they cannot be asked (qa.question.check_question)
+    squad_v2: SquadV2Figures | None = None  # the official SQuAD v2.0 script's figures (percentages), same answers
 
     def to_dict(self) -> dict:
         has_answer = {"count": self.has_answer.count, **self.has_answer.scores.to_dict(),
@@ -148,6 +152,8 @@ class Metrics:
             "latency_ms": self.latency_ms.to_dict(),
             "calibration": self.calibration.to_dict(),
         }
+        if self.squad_v2 is not None:
+            out["squad_v2"] = self.squad_v2.to_dict()
         if self.by_kind:
             out["by_kind"] = {kind: scores.to_dict() for kind, scores in self.by_kind.items()}
         return out
@@ -196,6 +202,7 @@ def summarize(outcomes: list[Outcome], config: EvalConfig, gold_path: Path, read
         calibration=Calibration("answer_found" if criterion == "found" else "f1", choice.threshold, choice.score,
                                 choice.abstain_precision, choice.abstain_recall),
         by_kind=by_kind or None,
+        squad_v2=squad_v2_figures(predictions_of(outcomes)),
     )
 
 

@@ -73,6 +73,29 @@ def test_ask_abstains_in_words_and_still_lists_passages(capsys, default_index_di
     code, out, _ = run(capsys, "ask", "What is the boiling point of mercury?", "--index", str(default_index_dir), "--threshold", "0.999")
     assert code == 0
     assert out.startswith("Not found in the articles") and "Closest passages:" in out and "[1]" in out
+    # the reader's best candidate, on one line of its own, labelled as a guess
+    guess = out.splitlines()[1]
+    assert re.fullmatch(r"Best guess, not an answer \(low confidence 0\.\d\d\): “.+”(  \[[1-5]\])?", guess), guess
+
+
+def test_ask_json_adds_the_guess_only_when_abstained(capsys, default_index_dir):
+    code, out, _ = run(capsys, "ask", "What is the boiling point of mercury?", "--index", str(default_index_dir), "--json", "--threshold", "0.999")
+    answer = json.loads(out)
+    assert code == 0 and answer["abstained"] and set(answer) == ANSWER_KEYS | {"guess"}
+    guess = answer["guess"]
+    assert set(guess) == {"text", "confidence", "article_id", "start", "end", "sentence", "citation"}
+    assert load_index(default_index_dir).articles[guess["article_id"]].text[guess["start"] : guess["end"]] == guess["text"]
+    assert guess["confidence"] == answer["confidence"] < 0.999
+
+
+def test_the_guess_line_is_printable_and_one_line():
+    from cli.answer_commands import render_answer
+    from qa.types import Answer, Guess
+
+    evil = "Geng\x1b]0;pwned\x07 Shuang\n\x1b[2Jsaid"
+    answer = Answer("q?", None, True, 0.2, None, None, guess=Guess(evil, 0.2, "a", 0, len(evil), None, None))
+    lines = render_answer(answer, None, threshold=0.5).splitlines()
+    assert lines[1] == "Best guess, not an answer (low confidence 0.20): “Geng Shuang said”"
 
 
 def test_ask_without_an_index_says_how_to_build_one(capsys, tmp_path):
@@ -105,6 +128,9 @@ def test_eval_reads_at_the_calibrated_precision_unless_told(capsys, default_inde
 def test_eval_human_summary(capsys, default_index_dir, tmp_path):
     code, out, _ = run(capsys, "eval", str(DEFAULT_GOLD), "--index", str(default_index_dir), "--limit", "3", "--out", str(tmp_path), "--quiet", "--mode", "bm25", "--k", "3")
     assert code == 0 and "EM " in out and "retrieval: recall@1" in out and f"wrote {tmp_path}" in out
+    v2 = json.loads((tmp_path / "metrics.json").read_text())["squad_v2"]
+    assert f"SQuAD v2.0 script: exact {v2['exact']:.1f} f1 {v2['f1']:.1f} (3)" in out
+    assert f"best_f1 {v2['best_f1']:.1f} (thresh {v2['best_f1_thresh']:.3f})" in out
     assert json.loads((tmp_path / "metrics.json").read_text())["modes_used"] == {"bm25": 3}
 
 

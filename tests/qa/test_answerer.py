@@ -17,6 +17,7 @@ from qa.answerer import (
     SHIPPED_READER_DIR,
     AnswerConfig,
     Answerer,
+    decide,
     load_answerer,
 )
 from qa.question import MAX_K
@@ -24,7 +25,7 @@ from qa.reader import ReaderResult
 from qa.reader_sentence import ABSTAIN_THRESHOLD, SentenceReader
 from qa.reader_span import CALIBRATION_FILE, SpanReader, SpanReaderConfig
 from qa.retriever import RetrievalResult, Retriever
-from qa.types import MAX_CITATION_CHARS, Hit
+from qa.types import MAX_CITATION_CHARS, Answer, Citation, Hit
 
 QUESTION = "Who is the Chinese foreign ministry spokesman who criticized the China responsibility theory?"
 
@@ -89,6 +90,61 @@ def test_below_the_threshold_it_abstains_and_still_cites(default_retriever):
     assert a.to_json_dict()["answer"] is None
     high = Answerer(default_retriever, FixedReader("Trump", 0.3), AnswerConfig(abstain_threshold=0.2))
     assert high.ask("Who tweeted about China?").answer == "Trump"
+
+
+def test_an_abstained_answer_keeps_the_readers_candidate_as_a_guess(default_retriever):
+    a = Answerer(default_retriever, FixedReader("Trump", 0.3)).ask("Who tweeted about China?")
+    guess = a.guess
+    assert a.abstained and guess is not None and guess.text == "Trump" and guess.confidence == pytest.approx(0.3)
+    assert default_retriever.index.articles[guess.article_id].text[guess.start : guess.end] == "Trump"
+    assert guess.citation == 1 and a.citations[0].holds(guess.span)  # FixedReader reads the first hit
+    assert "Trump" in guess.sentence and a.sentence is None and a.answer_span is None
+    as_json = a.to_json_dict()
+    assert as_json["guess"] == {"text": "Trump", "confidence": 0.3, "article_id": guess.article_id, "start": guess.start,
+                                "end": guess.end, "sentence": guess.sentence, "citation": 1}
+    assert set(as_json) - {"guess"} == {"question", "answer", "abstained", "confidence", "sentence", "answer_span",
+                                        "citations", "mode", "latency_ms"}
+    with pytest.raises(FrozenInstanceError):
+        guess.text = "Biden"
+
+
+def test_an_answered_question_has_no_guess_and_the_json_is_unchanged(default_retriever):
+    a = Answerer(default_retriever, FixedReader("Trump", 0.9)).ask("Who tweeted about China?")
+    assert not a.abstained and a.guess is None and "guess" not in a.to_json_dict()
+
+
+def test_decide_keeps_a_guess_only_while_abstained_and_points_to_the_citation_holding_it():
+    cites = [Citation(1, "a", "T", None, 0, 50, "x" * 50, 0.9), Citation(2, "b", "U", None, 100, 200, "y" * 100, 0.5)]
+    empty = Answer("q?", None, True, 0.0, None, None, cites)
+    candidate = ReaderResult("yyy", "b", 120, 123, 0.4, 2)
+    low = decide(empty, candidate, "a yyy sentence", threshold=0.5)
+    assert low.abstained and (low.guess.text, low.guess.citation, low.guess.sentence) == ("yyy", 2, "a yyy sentence")
+    assert low.guess.span == ("b", 120, 123)
+    high = decide(low, candidate, "a yyy sentence", threshold=0.3)  # re-deciding (apply_threshold) drops it
+    assert not high.abstained and high.answer == "yyy" and high.guess is None
+    uncited = decide(empty, ReaderResult("zz", "c", 0, 2, 0.1, 1), None, threshold=0.5)
+    assert uncited.guess.citation is None and uncited.guess.sentence is None
+    nothing = decide(empty, ReaderResult.nothing(), None, threshold=0.5)
+    assert nothing.abstained and nothing.guess is None and "guess" not in nothing.to_json_dict()
+    # a guess given to an answered Answer (a hand-built one) never reaches the JSON
+    assert "guess" not in replace(high, guess=low.guess).to_json_dict()
+
+
+def test_the_excerpt_of_a_long_passage_is_centred_on_the_guess_when_abstained(embedder):
+    text = "word " * 2000 + "The giraffe Zelda lives in Quibbletown. " + "word " * 2000
+    retriever, retrieval = huge_passage(embedder, text)
+    start = text.index("Quibbletown")
+
+    class Fixed:
+        name, abstain_threshold = "fixed", 0.9
+
+        def read(self, question, hits, articles, deadline=None):
+            return ReaderResult("Quibbletown", hits[0].chunk.article_id, start, start + 11, 0.2, 1)
+
+    a = Answerer(retriever, Fixed()).answer_hits("Where does Zelda live?", retrieval, 1).answer
+    [c] = a.citations
+    assert a.abstained and a.guess.citation == 1
+    assert c.text_start <= start and start + 11 <= c.text_start + len(c.text)
 
 
 def test_default_threshold_is_the_readers_calibrated_one(answerer):

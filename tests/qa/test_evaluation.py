@@ -67,7 +67,9 @@ def test_gold_jsonl_run_writes_predictions_metrics_and_report(gold_run, tmp_path
     assert {"predictions.jsonl", "metrics.json", "report.md", "recall_at_k.png", "confidence_hist.png"} <= names
     lines = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
     assert [row["id"] for row in lines] == [o.gold.id for o in gold_run.outcomes] and len(lines) == 12
-    assert set(lines[0]) == {"id", "question", "answer", "abstained", "confidence", "sentence", "answer_span", "citations", "mode", "latency_ms"}
+    for row in lines:  # the Answer JSON, with the reader's guess only on an abstained answer
+        assert set(row) - {"guess"} == {"id", "question", "answer", "abstained", "confidence", "sentence", "answer_span", "citations", "mode", "latency_ms"}
+        assert "guess" not in row or row["abstained"]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["questions"] == 12 and metrics["questions_in_file"] == 55
     for png in ("recall_at_k.png", "confidence_hist.png"):

@@ -201,6 +201,29 @@ def test_markup_in_articles_titles_file_names_and_questions_is_shown_as_text(pag
     assert page.locator("img[src='x']").count() == 0
 
 
+def test_an_abstained_reply_offers_the_best_guess_collapsed(page, live):
+    """Above every confidence the answerer abstains: the reply says so, and the reader's best span waits behind a
+    labelled, closed <details> (issue 13), never marked in a passage."""
+    from dataclasses import replace
+
+    original = live.service.answerer
+    live.service.answerer = replace(original, config=replace(original.config, abstain_threshold=1.01))
+    try:
+        reply = ask(page, "What is the boiling point of mercury?")
+    finally:
+        live.service.answerer = original
+    assert "Not found in the articles" in reply.locator(".qa-notfound").inner_text()
+    guess = reply.locator("details.qa-guess")
+    summary = guess.locator("summary")
+    assert re.fullmatch(r"Best guess \(low confidence, \d+%\) \u2014 not an answer", summary.inner_text().strip())
+    body = guess.locator(".qa-guess-body")
+    assert not body.is_visible()  # collapsed until asked for
+    summary.click()
+    body.wait_for(state="visible")
+    assert re.search(r"“.+”", body.locator(".qa-guess-text").inner_text())
+    assert reply.locator("mark").count() == 0 and reply.locator(".qa-answer strong").inner_text() == "Not found in the articles."
+
+
 def test_no_request_leaves_the_machine():
     """Every request made by every page of this module went to the app on loopback (run last)."""
     assert len(REQUESTS) > 20

@@ -6,8 +6,9 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, Guess
 from ui.render import (
+    GUESS_LABEL,
     NOT_FOUND,
     ArticleRow,
     UploadLine,
@@ -183,3 +184,45 @@ def test_an_excerpt_of_a_long_passage_is_marked_cut_and_the_answer_still_marked(
 def test_the_time_budget_notice_of_an_answer_is_shown():
     out = render_answer(_answer(notice="The time budget of 5 s ran out: <2> of the 5 passages were not read"))
     assert '<p class="qa-notice">The time budget of 5 s ran out&#58; &lt;2&gt; of the 5 passages' in out
+
+
+def _abstained_with_guess(text="Geng Shuang", sentence="“Nonsense,” said Geng Shuang, a foreign ministry spokesman.",
+                          citations=None, citation=1):
+    guess = Guess(text, 0.123, "a1", 100 + ANSWER_START, 100 + ANSWER_START + len(text), sentence, citation)
+    return _answer(answer=None, abstained=True, sentence=None, answer_span=None, confidence=0.123, guess=guess,
+                   **({} if citations is None else {"citations": citations}))
+
+
+def test_an_abstained_reply_offers_the_guess_collapsed_labelled_and_never_marked():
+    out = render_answer(_abstained_with_guess())
+    assert "\n" not in out and NOT_FOUND in out and "Closest passages" in out
+    guess = re.search(r'<details class="qa-guess"><summary>(.*?)</summary>(.*?)</details>', out)
+    assert guess and ' open' not in guess.group(0).split(">")[0]  # collapsed
+    assert html.unescape(guess.group(1)) == GUESS_LABEL.format(confidence="12%") == "Best guess (low confidence, 12%) \u2014 not an answer"
+    body = html.unescape(re.sub(r"<[^>]*>", " ", guess.group(2)))
+    assert "“Geng Shuang”" in body and "[1]" in body and "said Geng Shuang, a foreign ministry spokesman" in body
+    assert "<mark>" not in out and "<strong>Geng Shuang" not in out  # not shown or highlighted as an answer
+    assert out.index("qa-guess") < out.index("Closest passages")
+    assert out.count('<details class="qa-cite"') == 2
+
+
+def test_a_guess_without_a_citation_or_a_separate_sentence_is_still_labelled():
+    out = render_answer(_abstained_with_guess(sentence="Geng Shuang", citation=None))
+    assert "qa-guess-sentence" not in out and "&#91;1&#93;" not in out.split("qa-guess")[1].split("</details>")[0]
+    assert "not an answer" in out
+
+
+def test_no_guess_is_shown_when_answered_or_when_there_is_none():
+    answered = _answer(guess=Guess("Geng Shuang", 0.9, "a1", 0, 11, None, 1))  # a stray guess on an answer
+    assert "qa-guess" not in render_answer(answered) and "qa-guess" not in render_answer(_answer())
+    plain = _answer(answer=None, abstained=True, sentence=None, answer_span=None, confidence=0.1)
+    assert "qa-guess" not in render_answer(plain) and NOT_FOUND in render_answer(plain)
+
+
+def test_a_hostile_guess_is_shown_as_text():
+    cite = _citation(text=f"Intro. {HOSTILE} end.", title=HOSTILE, source=HOSTILE)
+    out = render_answer(_abstained_with_guess(text=HOSTILE, sentence=f"Before {HOSTILE} after.", citations=[cite]))
+    assert _tags(out) <= ALLOWED_TAGS, _tags(out)
+    assert "<script" not in out and "<img" not in out
+    shown = html.unescape(re.sub(r"<[^>]*>", "", out))
+    assert f"“{HOSTILE}”" in shown and f"Before {HOSTILE} after." in shown
