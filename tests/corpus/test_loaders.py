@@ -230,27 +230,37 @@ def test_html_metadata(tmp_path):
     [article] = load_file(write(tmp_path / "page.htm", HTML))
     assert article.title == "Big news today"  # the <h1>; <title> carries the site name
     assert article.source == "The Daily Example"
-    assert article.published == "2017-07-11T10:00:00Z"
+    assert article.published == "2017-07-11"  # an ISO date, from article:published_time 2017-07-11T10:00:00Z
 
 
 def test_html_title_preferences():
     og = '<html><head><title>T | Site</title><meta property="og:title" content="OG title"></head>'
     assert html_to_text(og + "<body><h1>H1</h1><p>x</p></body></html>")[1]["title"] == "OG title"
     assert html_to_text("<title>Only title</title><p>x</p>")[1]["title"] == "Only title"
+    named = '<html><head><title>Story | Site</title><meta property="og:site_name" content="Site"></head>'
+    assert html_to_text(named + "<body><p>x</p></body></html>")[1]["title"] == "Story"  # the site name goes
 
 
 def test_html_without_article_uses_body_and_time_tag():
     text, meta = html_to_text(
         "<body><main><p>Main text.</p><time datetime='2017-04-20'>April 20</time></main></body>"
     )
-    assert text == "Main text.\n\nApril 20"
+    assert text == "Main text."  # the date is metadata, not a paragraph of the text
     assert meta["published"] == "2017-04-20"
     assert meta["source"] is None
 
 
 def test_html_with_no_text_is_an_error(tmp_path):
     path = write(tmp_path / "empty.html", "<html><body><script>x()</script><nav>menu</nav></body></html>")
-    assert "no text found" in only_error(load_paths([path])).reason
+    error = only_error(load_paths([path]))
+    assert error.path == str(path)
+    assert error.reason == "no text found in the HTML (only markup, scripts or navigation)"
+
+
+def test_html_in_windows_1252_without_a_declaration_is_detected(tmp_path):
+    """Strict UTF-8 refused this page; undeclared curly quotes are the commonest legacy bytes on the web."""
+    [article] = load_file(write(tmp_path / "smart.html", b"<p>\x93quoted\x94</p>"))
+    assert article.text == "\u201cquoted\u201d"
 
 
 # ---------------------------------------------------------------------------------------------- .pdf
@@ -355,7 +365,8 @@ def test_load_error_str():
         ("blank.md", b"  \n\t\n", "empty file (only whitespace)"),
         ("nul.txt", b"text\x00with nul", "binary file, not text"),
         ("latin1.txt", b"Headline\n\ncaf\xe9 au lait", "not valid UTF-8 (byte 0xe9 at position 13)"),
-        ("smart.html", b"<p>\x93quoted\x94</p>", "not valid UTF-8 (byte 0x93 at position 3)"),
+        ("binary.html", b"<p>\x00\x01\x00\x02\x00</p>", "binary file, not text"),
+        ("blank.htm", b"  \n\t ", "empty file"),
         ("utf16.txt", "Hello".encode("utf-16"), "not valid UTF-8 (UTF-16 byte-order mark)"),
         ("image.png", b"\x89PNG\r\n", "unsupported file type .png"),
         ("README", b"text", "unsupported file type (none)"),
