@@ -3,6 +3,8 @@
 Example:
     $ qa index                                   # the default corpus into .qa-index/
     $ qa add extra/story.html --index .qa-index
+    $ qa add https://example.com/news/story.html  # fetched, kept in fetched/ beside the corpus, indexed
+    $ qa add --feed https://example.com/news.rss  # the feed's new items (each run adds only what is new)
     $ qa search "Who is Geng Shuang?" --k 3 --json
     $ qa search --queries queries.jsonl --json
 """
@@ -17,16 +19,22 @@ from pathlib import Path
 from cli.load_messages import (
     EXIT_STATUS_HELP,
     exit_status,
+    print_fetched,
     print_nothing_loaded,
     print_skipped,
 )
 from cli.options import add_index_option
 from cli.terminal import json_line, printable
 from corpus.defaults import DEFAULT_ARTICLES_DIR
+from corpus.web.batch import MAX_ITEMS, collect
+from corpus.web.fetch import Fetcher, FetchPolicy, is_url
+from corpus.web.seen import SeenItems
+from corpus.web.store import FETCHED_FOLDER
 from index.lifecycle import add_to_index, ensure_index, open_index
-from index.store import IndexConfig
+from index.store import IndexConfig, read_manifest
 from qa.question import check_k, check_question
 from qa.retriever import MODES, RetrievalConfig, RetrievalResult, Retriever
+from ui.service import uploads_dir_for
 
 
 @dataclass(frozen=True)
@@ -41,9 +49,11 @@ class IndexOptions:
 @dataclass(frozen=True)
 class AddOptions:
     index_dir: Path
-    paths: list[str]
+    paths: list[str]  # files, folders and http(s) URLs of article pages
     quiet: bool = False
     no_wait: bool = False
+    feed: list[str] | None = None  # RSS or Atom feeds whose new items are added
+    max_items: int = MAX_ITEMS  # new items fetched from one feed in one run
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,12 @@ def register(sub) -> None:
     sp.set_defaults(options=IndexOptions, run=run_index)
 
     sp = add_index_option(sub.add_parser("add", help="add articles without re-embedding the existing ones", epilog=EXIT_STATUS_HELP))
-    sp.add_argument("paths", nargs="+")
+    sp.add_argument("paths", nargs="*", metavar="PATH_OR_URL",
+                    help="article files, folders, or http(s) URLs of article pages (fetched, and kept in fetched/ "
+                         "beside the uploads folder so `qa index` can rebuild offline)")
+    sp.add_argument("--feed", action="append", metavar="URL", help="an RSS or Atom feed: add its new items (repeatable)")
+    sp.add_argument("--max-items", type=int, default=MAX_ITEMS, metavar="N",
+                    help=f"new items fetched from one feed in one run (default {MAX_ITEMS}); the rest wait for the next run")
     sp.add_argument("--quiet", action="store_true")
     add_no_wait_option(sp)
     sp.set_defaults(options=AddOptions, run=run_add)
@@ -102,6 +117,11 @@ def run_index(options: IndexOptions) -> int:
 
 
 def run_add(options: AddOptions) -> int:
+    urls = [p for p in options.paths if is_url(p)]
+    if not options.paths and not options.feed:
+        raise ValueError("give the articles to add: files, folders, URLs, or --feed URL")
+    if urls or options.feed:
+        return run_add_web(options, urls, [p for p in options.paths if not is_url(p)])
     outcome = add_to_index([Path(p) for p in options.paths], options.index_dir, IndexConfig(), progress=not options.quiet,
                            wait=not options.no_wait)
     print_skipped(outcome.errors, outcome.duplicates)
@@ -112,6 +132,48 @@ def run_add(options: AddOptions) -> int:
     idx = outcome.index
     print(printable(f"index {options.index_dir}: {outcome.reason}; now {len(idx.articles)} articles, {len(idx.chunks)} chunks"))
     return exit_status(outcome.errors, loaded_any)
+
+
+def run_add_web(options: AddOptions, urls: list[str], files: list[str]) -> int:
+    """``qa add`` with URLs or feeds: fetch and read every page first, then keep the new ones in ``fetched/``
+    and index them with the files given, under the index's write lock; a failed URL is named with its reason."""
+    if options.max_items < 1:
+        raise ValueError("--max-items must be at least 1")
+    folder = fetched_dir(options.index_dir)
+    seen = SeenItems(folder)
+    # refuse_private=False: `qa add` runs on the user's own machine, for URLs the user types, so a page on the
+    # user's own network may be fetched; a server fetching for others (the chat) keeps the default, True
+    fetcher = Fetcher(FetchPolicy(refuse_private=False))
+    batch = collect(urls, options.feed or [], fetcher, folder, seen, options.max_items)
+    outcome = None
+    if files or batch.staged:
+        try:
+            outcome = add_to_index([Path(p) for p in files], options.index_dir, IndexConfig(), progress=not options.quiet,
+                                   wait=not options.no_wait, fetched=batch.articles, keep=batch.keep)
+        except BaseException:
+            batch.withdraw()  # the index was not saved: keep no page it does not have
+            raise
+    batch.remember(seen)  # after the index is saved: an item is remembered only once its article is in
+    errors = (outcome.errors if outcome else []) + batch.errors
+    duplicates = (outcome.duplicates if outcome else []) + batch.duplicates + batch.not_kept()
+    print_fetched(batch, seen.problem)
+    print_skipped(errors, duplicates)
+    loaded_any = bool((outcome and outcome.added) or duplicates or batch.feeds)
+    if not loaded_any:
+        print_nothing_loaded()
+        return exit_status(errors, loaded_any)
+    if outcome is None:
+        print(printable(f"index {options.index_dir}: nothing new to add; the index was not changed"))
+    else:
+        idx = outcome.index
+        print(printable(f"index {options.index_dir}: {outcome.reason}; now {len(idx.articles)} articles, {len(idx.chunks)} chunks"))
+    return exit_status(errors, loaded_any)
+
+
+def fetched_dir(index_dir: Path) -> Path:
+    """Where fetched pages are kept: ``fetched/`` beside the uploads folder (for the default corpus,
+    ``corpus/articles/fetched/``), so that `qa index` on the corpus folder reads them again."""
+    return uploads_dir_for(read_manifest(index_dir).get("sources", []), index_dir).parent / FETCHED_FOLDER
 
 
 def run_search(options: SearchOptions) -> int:

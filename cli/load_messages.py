@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 
 from cli.terminal import printable
+from corpus.web.batch import FeedReport, WebBatch
 
 EXIT_STATUS_HELP = (
     "exit status: 0 when every article was loaded (duplicates are named, not failures; an up-to-date index "
@@ -55,3 +56,27 @@ def print_skipped(errors: Sequence, duplicates: Sequence[str]) -> None:
 
 def print_nothing_loaded(reason: str = "no article could be loaded") -> None:
     print(printable(f"qa: {reason}; the index was not changed"), file=sys.stderr)
+
+
+def feed_line(report: FeedReport) -> str:
+    """One feed's summary: its items, how many were new (and fetched), seen before, or left for next time."""
+    title = f" “{report.title}”" if report.title else ""
+    parts = [f"{report.fetched} new" + (" (fetched)" if report.fetched else "")]
+    if report.seen:
+        parts.append(f"{report.seen} seen before (skipped)")
+    if report.left:
+        parts.append(f"{report.left} more left for the next run (--max-items)")
+    if report.without_link:
+        parts.append(f"{report.without_link} without a link (skipped)")
+    return f"feed{title} {report.url}: {report.items} item(s): " + ", ".join(parts)
+
+
+def print_fetched(batch: WebBatch, seen_problem: str | None = None) -> None:
+    """Each page kept (on stdout: its URL, title and file) and each feed read; a seen-items file that could
+    not be read, on stderr."""
+    if seen_problem:
+        print(printable(f"qa: {seen_problem}"), file=sys.stderr)
+    for report in batch.feeds:
+        print(printable(feed_line(report)))
+    for page in batch.kept:
+        print(printable(f"fetched {page.staged.fetched.url}: “{page.article.title}” -> {page.path}"))

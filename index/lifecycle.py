@@ -23,11 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from corpus import Article
 from corpus.loaders import LoadError, load_paths
+from corpus.loaders.sidecar import sidecar_path
 from index.embedder import Embedder, EmbedderUnavailable
 from index.sources import describe_sources, sources_changed
 from index.store import (
@@ -138,18 +140,31 @@ def add_to_index(
     embedder: Embedder | None = None,
     progress: bool = True,
     wait: bool = True,
+    fetched: Sequence[Article] = (),
+    keep: Callable[[list[Article]], tuple[list[Article], list[Path]]] | None = None,
 ) -> IndexOutcome:
     """Load the articles in ``paths`` and add the new ones to the index at ``directory`` (``qa add``).
 
     The index is read ahead, outside the write lock, so that the embedding model (seconds to load) is loaded
     before the lock is taken, and only when there is something new to embed; ``extend_index`` then checks,
     under the lock, that the version read is still the live one, and reads the live one when it is not.
+
+    ``fetched``: articles read already, not yet kept (the pages ``qa add URL`` fetched); ``keep`` is called
+    under the write lock with those that are new (in neither the index nor ``paths``), keeps their files and
+    returns them (naming the kept files) with every file they were read from, which the index records.
     """
     report = load_paths(paths)
     index = _read_ahead(directory, config, wait)
-    if embedder is None and index.dense is not None and any(a.id not in index.articles for a in report.articles):
+    loaded = {a.id for a in report.articles}
+    pending = list({a.id: a for a in fetched if a.id not in index.articles and a.id not in loaded}.values())
+    if embedder is None and index.dense is not None and any(a.id not in index.articles for a in [*report.articles, *pending]):
         embedder = _embedder_or_none(config)
-    outcome = extend_index(index, report.articles, directory, describe_sources(paths), embedder, progress, wait)
+    with write_lock(directory, wait):  # the fetched pages' folder and the index change together
+        kept, files = keep(pending) if keep is not None and pending else ([], [])
+        # a file's sidecar is one of its sources: without it, a sidecar inside an indexed folder reads as "added"
+        sidecars = [sidecar_path(p) for p in paths if Path(p).is_file() and sidecar_path(p).is_file()]
+        sources = describe_sources([*paths, *sidecars, *files])
+        outcome = extend_index(index, report.articles + kept, directory, sources, embedder, progress, wait)
     known = [report.origins[a.id] for a in report.articles if a.id in index.articles]  # already indexed
     return replace(outcome, errors=report.errors, duplicates=report.duplicates + known)
 

@@ -258,3 +258,15 @@ def test_the_exit_status_rule_is_in_the_help(capsys, command):
     shown = " ".join(capsys.readouterr().out.split())
     assert "exit status: 0 when every article was loaded" in shown
     assert "1 when some files could not be loaded" in shown and "2 when no article could be loaded" in shown
+
+
+def test_qa_add_of_a_file_with_a_sidecar_inside_an_indexed_folder_leaves_the_index_current(capsys, corpus_copy, copy_index):
+    """`qa add story.txt` with story.meta.json beside it, in the indexed folder: the sidecar was not recorded as a
+    source, so the next `qa search` refused the index ("story.meta.json was added")."""
+    story = corpus_copy / "story.txt"
+    story.write_text("Harbour news\n\nThe harbour of Zorblatt reopened on Monday after ten years.\n", encoding="utf-8")
+    (corpus_copy / "story.meta.json").write_text('{"source": "Zorblatt Post", "published": "2026-01-05"}', encoding="utf-8")
+    code, _, err = run(capsys, "add", str(story), "--index", str(copy_index))
+    assert code == 0, err
+    code, out, err = run(capsys, "search", "Zorblatt harbour", "--index", str(copy_index), "--json")
+    assert code == 0 and "Harbour news" in out, err
