@@ -21,10 +21,12 @@ from training.settings import Settings
 
 
 def kept_windows(features: Features, settings: Settings) -> np.ndarray:
-    """Indices of the windows trained on: every window holding the answer, ``keep_negative`` of the others."""
-    positive = features.start > 0
+    """Indices of the windows trained on: every window holding the answer and every window of an unanswerable
+    example (they are what ``--negative-share`` asks for), ``keep_negative`` of the others."""
     if settings.keep_negative >= 1:
         return np.arange(len(features))
+    answerable = features.n_examples if features.n_answerable is None else features.n_answerable
+    positive = (features.start > 0) | (features.example >= answerable)
     rng = np.random.default_rng([settings.seed, 7919])
     keep = positive | (rng.random(len(features)) < settings.keep_negative)
     return np.nonzero(keep)[0]

@@ -56,6 +56,23 @@ def stages(facts: dict) -> list[dict]:
     return chain[::-1]
 
 
+def negatives_text(negatives: dict | None) -> str:
+    """The card's lines on the unanswerable examples a run trained on ("" without any)."""
+    if not negatives:
+        return ""
+    kinds = ", ".join(f"{k} {n:,}" for k, n in (negatives.get("used_counts") or {}).items())
+    mix = ", ".join(f"{k} {v:.0%}" for k, v in (negatives.get("mix") or {}).items())
+    held = negatives.get("holdout_articles") or []
+    return (f"\n- Unanswerable examples: {negatives['used']:,} ({negatives['share']:.0%} of the training examples; "
+            f"{kinds}), every window labelled [CLS], from `{negatives['file']}` (sha256 "
+            f"{negatives['sha256'][:12]}), made by `python -m training.negatives` (seed {negatives.get('seed')}, "
+            f"mix {mix}) out of SQuAD v1.1 train questions: *retrieval*, chunks the project's hybrid retriever "
+            "returns for the question that hold no gold answer; *answer_removed*, the gold paragraph without the "
+            "sentence(s) holding the answer; *question_swapped*, a paragraph of another article sharing the "
+            f"question's key terms. The questions of {len(held)} hold-out articles were left out of training "
+            "(answerable and unanswerable): they measure the mix (docs/train-reader.md, Negatives).")
+
+
 def stage_line(number: int, facts: dict) -> str:
     s = facts.get("settings") or {}
     dev = facts.get("eval_dev")
@@ -63,6 +80,8 @@ def stage_line(number: int, facts: dict) -> str:
             f"{s.get('batch_size')} windows ({facts.get('examples_seen', 0):,} windows), AdamW lr {s.get('lr')}, "
             f"warm-up {s.get('warmup')}, dropout {s.get('dropout')}, seed {s.get('seed')}, "
             f"{(facts.get('train_seconds') or 0) / 3600:.2f} h")
+    if negatives := facts.get("negatives"):
+        line += f", {negatives['used']:,} unanswerable examples ({negatives['share']:.0%} of its examples)"
     if dev:
         what = (f"averaged with `{facts['averaged_with']['model']}`, at export" if facts.get("averaged_with")
                 else "at its export")
@@ -74,7 +93,7 @@ def training_facts(ckpt: dict, dev: dict | None, checkpoint: Path | None, averag
     """What went into the exported model, for programs (``training.json``); ``continued_from``: the facts of the
     model this run started from, when it was an export of this script."""
     keys = ("base_model", "train_file", "questions", "windows", "windows_trained", "global_step", "total_steps",
-            "steps_per_epoch", "examples_seen", "train_seconds", "bf16_steps", "device", "settings")
+            "steps_per_epoch", "examples_seen", "train_seconds", "bf16_steps", "device", "settings", "negatives")
     facts = {k: ckpt.get(k) for k in keys}
     # file names, not this machine's paths: the file ships with the model
     facts["base_model"] = portable_model_name(facts["base_model"])
@@ -98,6 +117,7 @@ def portable_model_name(path: str | None) -> str | None:
 def card_info(ckpt: dict, dev: dict | None, checkpoint: Path | None, averaged: dict | None = None) -> dict:
     """The model card's fields."""
     s = ckpt["settings"]
+    negatives = ckpt.get("negatives")
     previous = earlier_training(ckpt.get("base_model"))
     earlier = stages(previous) if previous else []
     if earlier:
@@ -122,7 +142,8 @@ def card_info(ckpt: dict, dev: dict | None, checkpoint: Path | None, averaged: d
         **s,
         "max_steps": s["max_steps"] or "none",
         "train_file": Path(ckpt["train_file"]).name,
-        "questions": ckpt["questions"],
+        "questions": negatives["answerable"] if negatives else ckpt["questions"],
+        "negatives": negatives_text(negatives),
         "windows": ckpt["windows"],
         "windows_trained": ckpt["windows_trained"],
         "global_step": ckpt["global_step"],

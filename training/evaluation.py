@@ -38,25 +38,33 @@ def gold_paragraph_hit(example: Example):
     return [Hit(chunk, 1.0, 1, "hybrid")], {article.id: article}
 
 
-def evaluate(model, tokenizer, examples: list[Example], settings: Settings, device, bf16: bool,
-             batch_size: int = 64) -> dict:
-    """EM/F1 of the shipped reader around ``model`` on ``examples``, with the run's window settings."""
+def read_examples(model, tokenizer, examples: list[Example], settings: Settings, device, bf16: bool,
+                  batch_size: int = 64) -> tuple[list, object]:
+    """The shipped reader around ``model`` (the run's window settings) on each example's gold paragraph: its
+    ``ReaderResult`` s, and the reader (its timings)."""
     import torch
 
-    from qa.metrics import exact_match, f1_score
     from qa.reader_span import SpanReader, SpanReaderConfig
 
-    t0 = time.perf_counter()
     # the run's window settings; the answer length limit and everything else as the shipped reader has them
     config = SpanReaderConfig(max_length=settings.max_length, stride=settings.stride,
                               max_question_tokens=settings.max_question_tokens, batch_size=batch_size,
                               device=str(device))
     reader = SpanReader.around(model, tokenizer, config)
     autocast_type = "cuda" if device.type == "cuda" else "cpu"
-    answers = []
     with torch.autocast(autocast_type, dtype=torch.bfloat16, enabled=bf16):
-        for example in examples:
-            answers.append(reader.read(example.question, *gold_paragraph_hit(example)).answer or "")
+        results = [reader.read(example.question, *gold_paragraph_hit(example)) for example in examples]
+    return results, reader
+
+
+def evaluate(model, tokenizer, examples: list[Example], settings: Settings, device, bf16: bool,
+             batch_size: int = 64) -> dict:
+    """EM/F1 of the shipped reader around ``model`` on ``examples``, with the run's window settings."""
+    from qa.metrics import exact_match, f1_score
+
+    t0 = time.perf_counter()
+    results, reader = read_examples(model, tokenizer, examples, settings, device, bf16, batch_size)
+    answers = [r.answer or "" for r in results]
     em = [exact_match(answer, e.answers) for answer, e in zip(answers, examples)]
     f1 = [f1_score(answer, e.answers) for answer, e in zip(answers, examples)]
     seconds = time.perf_counter() - t0

@@ -3,7 +3,9 @@
 Question + paragraph, cut and tokenised by the shipped reader's own functions (``qa.reader_span.cut_questions``,
 ``encode_windows``) with ``truncation="only_second"`` and a stride, so a long paragraph becomes several
 overlapping windows; the answer's character span becomes start/end token labels, and a window that does not hold
-the whole answer is labelled with the [CLS] index 0 (SQuAD style). The stride is the run's ``--stride`` as it is
+the whole answer is labelled with the [CLS] index 0 (SQuAD style). With ``--negatives`` the run's unanswerable
+examples (``training.negative_set``) follow the answerable ones, every window of theirs labelled [CLS], and the
+questions of the negatives' hold-out articles are left out. The stride is the run's ``--stride`` as it is
 (``settings.validate`` keeps it below every window's room), where the reader shrinks it for long questions.
 
 Example:
@@ -20,6 +22,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -33,21 +36,39 @@ ARRAYS = ("ids", "offsets", "ctx_start", "start", "end", "example")  # the array
 class Example:
     question: str
     context: str
-    answer_start: int  # character offsets into ``context``
+    answer_start: int  # character offsets into ``context``; -1: unanswerable (every window labelled [CLS])
     answer_end: int
     answers: list[str]
 
 
-def squad_examples(path: Path, limit: int = 0) -> list[Example]:
+def evenly_spread(items: list, n: int) -> list:
+    """``n`` of ``items`` evenly spread over the list (all of them when ``n`` is 0 or not below their number)."""
+    if not n or n >= len(items):
+        return list(items)
+    return [items[i] for i in np.unique(np.linspace(0, len(items) - 1, n).round().astype(int))]
+
+
+class Negatives(Protocol):
+    """What the features take from a run's unanswerable examples (``training.negative_set.NegativeSet``)."""
+
+    @property
+    def holdout_titles(self) -> frozenset[str]: ...
+
+    def for_share(self, answerable: int, share: float) -> list[Example]: ...
+
+    def key(self, share: float) -> dict: ...
+
+
+def squad_examples(path: Path, limit: int = 0, exclude_titles: frozenset[str] = frozenset()) -> list[Example]:
     """Answerable questions of a SQuAD file with their gold paragraph; ``limit`` keeps N evenly spread ones (not
-    the first N, which all come from a few articles)."""
+    the first N, which all come from a few articles); questions of the articles titled ``exclude_titles`` (a
+    hold-out) are left out first."""
     from corpus.squad import load_squad
 
     squad = load_squad(path)
-    questions = [q for q in squad.questions if q.answerable and q.answers and q.paragraph]
-    if limit and limit < len(questions):
-        picks = np.unique(np.linspace(0, len(questions) - 1, limit).round().astype(int))
-        questions = [questions[i] for i in picks]
+    questions = [q for q in squad.questions if q.answerable and q.answers and q.paragraph
+                 and squad.by_id[q.article_id].title not in exclude_titles]
+    questions = evenly_spread(questions, limit)
     examples = []
     for q in questions:
         p0, p1 = q.paragraph
@@ -76,7 +97,8 @@ def window_labels(enc, char_starts: list[int], char_ends: list[int]):
     """(example index, context start token, start label, end label) of each window of ``enc``.
 
     The labels are the first and last tokens covering the answer's characters; a window whose context part does
-    not hold the whole answer gets (0, 0), the [CLS] token.
+    not hold the whole answer, and every window of an example without an answer (start < 0), gets (0, 0), the
+    [CLS] token.
     """
     n = len(enc["input_ids"])
     example = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int32)
@@ -92,7 +114,7 @@ def window_labels(enc, char_starts: list[int], char_ends: list[int]):
             c1 -= 1
         ctx_start[i] = c0
         a0, a1 = char_starts[example[i]], char_ends[example[i]]
-        if offsets[c0][0] > a0 or offsets[c1][1] < a1:
+        if a0 < 0 or offsets[c0][0] > a0 or offsets[c1][1] < a1:
             continue
         s = c0
         while s <= c1 and offsets[s][0] <= a0:
@@ -116,6 +138,8 @@ class Features:
     end: np.ndarray
     example: np.ndarray  # int32 index of the question
     n_examples: int
+    # examples from this index on are unanswerable (negatives: every window labelled [CLS]); None: all answerable
+    n_answerable: int | None = None
 
     def __len__(self) -> int:
         return len(self.start)
@@ -131,7 +155,8 @@ class Features:
 def read_features(path: Path) -> Features:
     """A features file written by ``load_or_build_features`` (``bench/train_speed.py`` reads one too)."""
     with np.load(path) as z:
-        return Features(**{k: z[k] for k in ARRAYS}, n_examples=int(z["n_examples"]))
+        answerable = int(z["n_answerable"]) if "n_answerable" in z.files else None
+        return Features(**{k: z[k] for k in ARRAYS}, n_examples=int(z["n_examples"]), n_answerable=answerable)
 
 
 def write_features(features: Features, path: Path) -> None:
@@ -139,7 +164,8 @@ def write_features(features: Features, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     with open(tmp, "wb") as fh:
-        np.savez(fh, **{k: getattr(features, k) for k in ARRAYS}, n_examples=np.int64(features.n_examples))
+        extra = {} if features.n_answerable is None else {"n_answerable": np.int64(features.n_answerable)}
+        np.savez(fh, **{k: getattr(features, k) for k in ARRAYS}, n_examples=np.int64(features.n_examples), **extra)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -151,7 +177,7 @@ def tokenizer_digest(tokenizer) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def features_key(tokenizer, train: Path, settings: Settings) -> str:
+def features_key(tokenizer, train: Path, settings: Settings, negatives: Negatives | None = None) -> str:
     stat = Path(train).stat()
     key = {
         "version": FEATURES_VERSION,
@@ -162,11 +188,14 @@ def features_key(tokenizer, train: Path, settings: Settings) -> str:
         "max_question_tokens": settings.max_question_tokens,
         "limit": settings.limit,
     }
+    if negatives is not None:  # only then: the keys of runs without negatives stay what they were
+        key["negatives"] = negatives.key(settings.negative_share)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def build_features(
-    tokenizer, examples: list[Example], settings: Settings, chunk: int = 2000, progress=print
+    tokenizer, examples: list[Example], settings: Settings, chunk: int = 2000, progress=print,
+    n_answerable: int | None = None,
 ) -> Features:
     ids, lengths, ctx, st, en, ex = [], [], [], [], [], []
     t0 = time.perf_counter()
@@ -198,11 +227,21 @@ def build_features(
         end=np.concatenate(en) if en else np.zeros(0, np.int32),
         example=np.concatenate(ex) if ex else np.zeros(0, np.int32),
         n_examples=len(examples),
+        n_answerable=n_answerable,
     )
 
 
-def load_or_build_features(tokenizer, train: Path, settings: Settings, out: Path, log) -> Features:
-    path = out / "features" / f"train-{features_key(tokenizer, train, settings)}.npz"
+def training_examples(train: Path, settings: Settings, negatives: Negatives | None) -> tuple[list[Example], int]:
+    """The run's examples, answerable ones first (the hold-out articles of ``negatives`` left out), then the
+    unanswerable ones that make ``settings.negative_share`` of all; and the number of answerable ones."""
+    answerable = squad_examples(train, settings.limit, negatives.holdout_titles if negatives else frozenset())
+    extra = negatives.for_share(len(answerable), settings.negative_share) if negatives else []
+    return answerable + extra, len(answerable)
+
+
+def load_or_build_features(tokenizer, train: Path, settings: Settings, out: Path, log,
+                           negatives: Negatives | None = None) -> Features:
+    path = out / "features" / f"train-{features_key(tokenizer, train, settings, negatives)}.npz"
     if path.exists():
         try:
             features = read_features(path)
@@ -213,12 +252,15 @@ def load_or_build_features(tokenizer, train: Path, settings: Settings, out: Path
             log({"event": "features_cache_unreadable", "path": str(path), "error": str(exc)},
                 f"features cache {path} unreadable ({exc}); rebuilding")
     t0 = time.perf_counter()
-    examples = squad_examples(train, settings.limit)
-    features = build_features(tokenizer, examples, settings, progress=lambda m: log(None, m))
+    examples, n_answerable = training_examples(train, settings, negatives)
+    features = build_features(tokenizer, examples, settings, progress=lambda m: log(None, m),
+                              n_answerable=n_answerable if negatives else None)
     write_features(features, path)
     positive = int((features.start > 0).sum())
+    unanswerable = len(examples) - n_answerable
     log({"event": "features", "source": "built", "path": str(path), "questions": len(examples),
-         "windows": len(features), "positive_windows": positive, "seconds": round(time.perf_counter() - t0, 1)},
-        f"features: {len(examples)} questions -> {len(features)} windows ({positive} with the answer) "
-        f"in {time.perf_counter() - t0:.0f} s, cached in {path}")
+         "unanswerable": unanswerable, "windows": len(features), "positive_windows": positive,
+         "seconds": round(time.perf_counter() - t0, 1)},
+        f"features: {len(examples)} questions ({unanswerable} unanswerable) -> {len(features)} windows "
+        f"({positive} with the answer) in {time.perf_counter() - t0:.0f} s, cached in {path}")
     return features

