@@ -5,6 +5,7 @@ The reader and evaluation are imported when a command runs, so ``qa --help`` and
 Example:
     $ qa ask "Who is the Chinese foreign ministry spokesman?"
     $ qa ask "Who is the Chinese foreign ministry spokesman?" --json --k 3 --mode bm25
+    $ qa ask "What did the spokesman say?" --source ThinkProgress --since 2017-08-01
     $ qa eval corpus/gold/default.jsonl --out runs/default
     $ qa eval ../shared/data/squad-v1.1-dev.json.gz --limit 2000 --seed 0 --out runs/squad11
 """
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.options import add_index_option
-from cli.terminal import json_line, printable
+from cli.options import add_filter_options, add_index_option, filters_of
+from cli.terminal import byline, json_line, printable
 from qa.question import MAX_K, check_k, check_question
 from qa.retriever import MODES
 from qa.types import Answer
@@ -42,6 +43,9 @@ class AskOptions:
     int8: bool | None = None
     threshold: float | None = None
     json: bool = False
+    source: list[str] | None = None  # only these sources (any of them)
+    since: str | None = None  # YYYY-MM-DD, inclusive
+    until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class EvalOptions:
     threshold: float | None = None
     cache: str | None = None
     quiet: bool = False
+    source: list[str] | None = None
+    since: str | None = None
+    until: str | None = None
 
 
 def register(sub) -> None:
@@ -75,6 +82,7 @@ def register(sub) -> None:
                          "threshold was calibrated with")
     sp.add_argument("--threshold", type=float, help="abstention threshold (default: the reader's calibrated one)")
     sp.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    add_filter_options(sp)
     sp.set_defaults(options=AskOptions, run=run_ask)
 
     sp = add_index_option(sub.add_parser("eval", help="evaluate against gold questions (JSONL, or SQuAD JSON)"))
@@ -94,6 +102,7 @@ def register(sub) -> None:
     sp.add_argument("--threshold", type=float, help="abstention threshold (default: the reader's calibrated one)")
     sp.add_argument("--cache", help="where SQuAD indexes are cached (default $QA_CACHE/eval or ~/.cache/article-qa/eval)")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_filter_options(sp)
     sp.set_defaults(options=EvalOptions, run=run_eval)
 
 
@@ -103,12 +112,13 @@ def run_ask(options: AskOptions) -> int:
 
     check_question(options.question)  # before loading anything: a question that cannot be asked fails at once
     check_k(options.k, "--k")
+    filters = filters_of(options)
     try:
         answerer = load_answerer(options.index_dir, options.reader, options.model, options.int8, options.threshold)
     except ReaderUnavailable as exc:
         print(f"qa: {exc}", file=sys.stderr)
         return 2
-    answered = answerer.ask_detailed(options.question, k=options.k, mode=options.mode)
+    answered = answerer.ask_detailed(options.question, k=options.k, mode=options.mode, filters=filters)
     for notice in (answered.retrieval.notice, answered.answer.notice):  # the second is in --json too
         if notice:
             print(f"qa: {printable(notice)}", file=sys.stderr)
@@ -118,12 +128,15 @@ def run_ask(options: AskOptions) -> int:
     else:
         articles = answerer.retriever.index.articles
         article_text = articles[answer.answer_span[0]].text if answer.answer_span else None
-        print(render_answer(answer, article_text, answerer.config.abstain_threshold))
+        scope = None if filters is None else filters.describe()
+        print(render_answer(answer, article_text, answerer.config.abstain_threshold, scope=scope))
     return 0
 
 
-def render_answer(answer: Answer, article_text: str | None, threshold: float, width: int = 100) -> str:
-    """The human form: answer, its sentence with the answer marked **like this**, numbered citations.
+def render_answer(answer: Answer, article_text: str | None, threshold: float, width: int = 100,
+                  scope: str | None = None) -> str:
+    """The human form: answer, its sentence with the answer marked **like this**, numbered citations (each with
+    its article's source and day); ``scope``: the filters the passages were chosen under, said on the last line.
 
     Every piece of article text goes through ``printable`` (before wrapping, so a sequence is never split).
     """
@@ -146,9 +159,11 @@ def render_answer(answer: Answer, article_text: str | None, threshold: float, wi
         lines.append("")
         lines.append("Sources:")
     for c in answer.citations:
-        lines.append(f"  [{c.n}] {printable(c.title)} — chars {c.start}–{c.end} (score {c.score:.4f})")
+        by = byline(c.source, c.published)
+        lines.append(printable(f"  [{c.n}] {c.title}{f' — {by}' if by else ''} — chars {c.start}–{c.end} (score {c.score:.4f})"))
         lines.extend(textwrap.wrap(" ".join(printable(c.text).split()), width=width, initial_indent="      ", subsequent_indent="      ", max_lines=3, placeholder=" …"))
-    lines.append(f"({answer.mode} retrieval, {answer.latency_ms:.0f} ms)")
+    only = "" if scope is None else printable(f"; only articles matching: {scope}")
+    lines.append(f"({answer.mode} retrieval, {answer.latency_ms:.0f} ms{only})")
     return "\n".join(lines)
 
 
@@ -176,10 +191,13 @@ def run_eval(options: EvalOptions) -> int:
     if options.limit is not None and options.limit < 1:
         raise ValueError("--limit must be at least 1")
     check_k(options.k, "--k")
+    filters = filters_of(options)
+    if filters is not None and options.reader_only:
+        raise ValueError("--source, --since and --until choose what retrieval searches; --reader-only retrieves nothing")
     config = EvalConfig(
         k=options.k, mode=options.mode, reader=options.reader, model=options.model, int8=options.int8,
         reader_only=options.reader_only, limit=options.limit, seed=options.seed, threshold=options.threshold,
-        progress=not options.quiet,
+        progress=not options.quiet, filters=filters,
     )
     try:
         run = evaluate(gold, config, options.index_dir, Path(options.cache) if options.cache else None)
@@ -196,6 +214,8 @@ def run_eval(options: EvalOptions) -> int:
         print(json.dumps(run.metrics.to_dict(), ensure_ascii=False))
     else:
         print(summary(run.metrics))
+        if filters is not None:
+            print(printable(f"retrieval restricted to articles matching: {filters.describe()}"))
         print(f"wrote {out}/predictions.jsonl, metrics.json, report.md")
     return 0
 

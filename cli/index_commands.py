@@ -6,6 +6,7 @@ Example:
     $ qa add https://example.com/news/story.html  # fetched, kept in fetched/ beside the corpus, indexed
     $ qa add --feed https://example.com/news.rss  # the feed's new items (each run adds only what is new)
     $ qa search "Who is Geng Shuang?" --k 3 --json
+    $ qa search "trade deficit" --source CNN --source Reuters --since 2017-04-01 --until 2017-04-30
     $ qa search --queries queries.jsonl --json
 """
 
@@ -23,8 +24,9 @@ from cli.load_messages import (
     print_nothing_loaded,
     print_skipped,
 )
-from cli.options import add_index_option
-from cli.terminal import json_line, printable
+from cli.options import add_filter_options, add_index_option, filters_of
+from cli.terminal import byline, json_line, printable
+from corpus.dates import lenient_date
 from corpus.defaults import DEFAULT_ARTICLES_DIR
 from corpus.web.batch import MAX_ITEMS, collect
 from corpus.web.fetch import Fetcher, FetchPolicy, is_url
@@ -65,6 +67,9 @@ class SearchOptions:
     mode: str = "hybrid"
     article: list[str] | None = None
     json: bool = False
+    source: list[str] | None = None  # only these sources (any of them)
+    since: str | None = None  # YYYY-MM-DD, inclusive
+    until: str | None = None
 
 
 def register(sub) -> None:
@@ -92,6 +97,7 @@ def register(sub) -> None:
     sp.add_argument("--k", type=int, default=5)
     sp.add_argument("--mode", choices=MODES, default="hybrid")
     sp.add_argument("--article", action="append", help="only search this article id (repeatable)")
+    add_filter_options(sp)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(options=SearchOptions, run=run_search)
 
@@ -180,28 +186,34 @@ def run_search(options: SearchOptions) -> int:
     if bool(options.query) == bool(options.queries):
         raise ValueError("give either a query or --queries FILE.jsonl")
     check_k(options.k, "--k")
+    filters = filters_of(options)  # before loading anything, as the query: a bad date fails at once
     if options.query:
         check_question(options.query)  # before loading anything: bytes that are not UTF-8, only punctuation, ...
     retriever = Retriever(open_index(options.index_dir, IndexConfig()), RetrievalConfig())
     article_ids = set(options.article) if options.article else None
     if options.queries:
         items = read_queries(Path(options.queries))
-        results = retriever.search_batch([q for _, q in items], k=options.k, mode=options.mode, article_ids=article_ids)
+        results = retriever.search_batch([q for _, q in items], k=options.k, mode=options.mode, article_ids=article_ids,
+                                         filters=filters)
         for (qid, _), result in zip(items, results):
             print(json_line(search_json(retriever, result, qid)))
         return 0
-    result = retriever.search(options.query, k=options.k, mode=options.mode, article_ids=article_ids)
+    result = retriever.search(options.query, k=options.k, mode=options.mode, article_ids=article_ids, filters=filters)
     if result.notice:
         print(f"qa: {result.notice}", file=sys.stderr)
     if options.json:
         print(json_line(search_json(retriever, result, None)))
         return 0
+    if filters is not None:
+        print(printable(f"(only articles matching: {filters.describe()})"))
     if not result.hits:
         print("no passages found")
     for hit in result.hits:
         art = retriever.index.articles[hit.chunk.article_id]
+        by = byline(art.source, lenient_date(art.published))
         # article text and titles may hold escape sequences: printable() keeps them off the terminal
-        print(printable(f"[{hit.rank}] {art.title}  (chars {hit.chunk.start}-{hit.chunk.end}, {hit.via} {hit.score:.4f})"))
+        print(printable(f"[{hit.rank}] {art.title}{f' — {by}' if by else ''}  "
+                        f"(chars {hit.chunk.start}-{hit.chunk.end}, {hit.via} {hit.score:.4f})"))
         print(printable(f"    {hit.chunk.text.strip()}\n"))
     return 0
 
@@ -212,7 +224,10 @@ def search_json(retriever: Retriever, result: RetrievalResult, qid: str | None) 
     out["mode"] = result.mode
     if result.notice:
         out["notice"] = result.notice
-    out["hits"] = [h.to_json_dict(retriever.index.articles[h.chunk.article_id].title) for h in result.hits]
+    out["hits"] = []
+    for hit in result.hits:
+        article = retriever.index.articles[hit.chunk.article_id]
+        out["hits"].append(hit.to_json_dict(article.title, article.source, lenient_date(article.published)))
     return out
 
 

@@ -19,6 +19,8 @@ Example:
     'Title here, then\\tmore'
     >>> printable("line one\\r\\nline two\\rthree")
     'line one\\nline two\\nthree'
+    >>> byline("ThinkProgress", "2017-08-01"), byline(None, "2017-08-01")
+    ('ThinkProgress, 2017-08-01', '2017-08-01')
 """
 
 from __future__ import annotations
@@ -47,3 +49,8 @@ def printable(text: str) -> str:
 def json_line(value: object) -> str:
     """``value`` as one line of JSON (non-ASCII text kept readable) with no raw control character in it."""
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+
+
+def byline(source: str | None, published: str | None) -> str:
+    """An article's source and day as shown after its title ("ThinkProgress, 2017-08-01"; "" when neither)."""
+    return ", ".join(part for part in (source, published) if part)

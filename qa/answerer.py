@@ -2,7 +2,9 @@
 
 ``retrieval_query`` (follow-up questions rewritten by the chat UI) is what retrieval searches for; the reader
 always reads ``question`` itself, because it must answer what was asked, and the retrieved chunks already
-carry the context that the rewrite brought in. ``Answer.question`` is ``question``.
+carry the context that the rewrite brought in. ``Answer.question`` is ``question``. ``filters``
+(``qa.filters.ArticleFilter``: sources, a date range) are applied inside retrieval, so the k passages read are
+the best k of the matching articles; none matching is ``NoMatchingArticles`` (a ``ValueError``).
 
 When the reader's confidence is below the threshold the answer is abstained (``answer`` None), the closest
 passages are still cited, and the reader's candidate is kept as ``Answer.guess`` (shown as a low-confidence
@@ -20,6 +22,7 @@ Example:
     >>> answerer = load_answerer(Path(".qa-index"))                            # doctest: +SKIP
     >>> a = answerer.ask("Who is the Chinese foreign ministry spokesman?")     # doctest: +SKIP
     >>> a.answer, a.citations[0].n, a.mode                                     # doctest: +SKIP
+    >>> answerer.ask("Who?", filters=ArticleFilter.parse(["CNN"], since="2017-04-01")).citations[0].source  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from corpus.dates import lenient_date
 from index.embedder import Embedder, EmbedderUnavailable
 from index.lifecycle import open_index
 from index.store import CorpusIndex, IndexConfig
 from qa.excerpt import excerpt_bounds
+from qa.filters import ArticleFilter
 from qa.question import check_k, check_question
 from qa.reader import Reader, ReaderResult, containing_sentence
 from qa.reader_sentence import ABSTAIN_THRESHOLD as SENTENCE_ABSTAIN_THRESHOLD
@@ -85,8 +90,9 @@ class Answerer:
         if self.config is None:
             object.__setattr__(self, "config", AnswerConfig(abstain_threshold=reader_threshold(self.reader)))
 
-    def ask(self, question: str, k: int | None = None, mode: str | None = None, retrieval_query: str | None = None) -> Answer:
-        return self.ask_detailed(question, k, mode, retrieval_query).answer
+    def ask(self, question: str, k: int | None = None, mode: str | None = None, retrieval_query: str | None = None,
+            filters: ArticleFilter | None = None) -> Answer:
+        return self.ask_detailed(question, k, mode, retrieval_query, filters=filters).answer
 
     def warm_up(self) -> None:
         """Answer one throw-away question: the first encoder calls are much slower than the next ones, and a
@@ -101,9 +107,11 @@ class Answerer:
         mode: str | None = None,
         retrieval_query: str | None = None,
         retrieve_k: int | None = None,
+        filters: ArticleFilter | None = None,
     ) -> Answered:
         """``ask`` with its by-products; ``retrieve_k`` retrieves more than the ``k`` read (for recall@20).
-        ``ValueError`` for a question, ``k`` or mode that cannot be asked (the message says why)."""
+        ``ValueError`` for a question, ``k`` or mode that cannot be asked, or filters no article passes (the
+        message says why)."""
         started = time.perf_counter()
         check_question(question)
         k = self.config.k if k is None else check_k(k)
@@ -111,7 +119,7 @@ class Answerer:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
         query = retrieval_query.strip() if retrieval_query and retrieval_query.strip() else question
-        retrieval = self.retriever.search(query, k=max(k, retrieve_k or 0), mode=mode)
+        retrieval = self.retriever.search(query, k=max(k, retrieve_k or 0), mode=mode, filters=filters)
         return self.answer_hits(question, retrieval, k, started)
 
     def answer_hits(self, question: str, retrieval: RetrievalResult, k: int, started: float | None = None) -> Answered:
@@ -153,7 +161,8 @@ def _budget_notice(candidate: ReaderResult, read: int, budget: float | None) -> 
 
 def _citation(n: int, hit: Hit, articles) -> Citation:
     article = articles[hit.chunk.article_id]
-    return Citation(n, article.id, article.title, article.source, hit.chunk.start, hit.chunk.end, hit.chunk.text, hit.score)
+    return Citation(n, article.id, article.title, article.source, hit.chunk.start, hit.chunk.end, hit.chunk.text,
+                    hit.score, published=lenient_date(article.published), url=article.url)
 
 
 def decide(answer: Answer, candidate: ReaderResult, sentence: str | None, threshold: float) -> Answer:

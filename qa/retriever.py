@@ -3,10 +3,15 @@
 When the embedding model cannot be loaded, or a query is out of its reach (mostly unknown tokens), retrieval
 answers from BM25 alone and says so in ``RetrievalResult.notice``.
 
+``article_ids`` and ``filters`` (``qa.filters.ArticleFilter``: sources, a date range) restrict retrieval itself:
+FAISS (an id selector) and BM25 (a mask) score only the chosen articles' passages, so the k hits are the best k
+among them, never what is left of the overall top k. A filter no article passes is ``NoMatchingArticles``.
+
 Example:
     >>> retriever = Retriever(load_index(Path(".qa-index")))          # doctest: +SKIP
     >>> result = retriever.search("Who is Geng Shuang?", k=3)         # doctest: +SKIP
     >>> result.hits[0].chunk.text, result.mode                        # doctest: +SKIP
+    >>> retriever.search("Who is Geng Shuang?", filters=ArticleFilter(sources=("CNN",)))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy as np
 
 from index.embedder import Embedder, EmbedderUnavailable
 from index.store import CorpusIndex
+from qa.filters import ArticleFilter
 from qa.fusion import convex_fuse, rrf_fuse
 from qa.types import Hit
 
@@ -67,17 +73,20 @@ class Retriever:
             self.dense_problem = f"model gives {self.embedder.dim} dims, index has {index.dense.dim}"
             self.embedder = None
 
-    def search(self, query: str, k: int | None = None, mode: str | None = None, article_ids: set[str] | None = None) -> RetrievalResult:
-        return self.search_batch([query], k=k, mode=mode, article_ids=article_ids)[0]
+    def search(self, query: str, k: int | None = None, mode: str | None = None, article_ids: set[str] | None = None,
+               filters: ArticleFilter | None = None) -> RetrievalResult:
+        return self.search_batch([query], k=k, mode=mode, article_ids=article_ids, filters=filters)[0]
 
     def search_batch(
-        self, queries: list[str], k: int | None = None, mode: str | None = None, article_ids: set[str] | None = None
+        self, queries: list[str], k: int | None = None, mode: str | None = None, article_ids: set[str] | None = None,
+        filters: ArticleFilter | None = None,
     ) -> list[RetrievalResult]:
         k = k or self.config.k
         mode = mode or self.config.mode
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
-        rows = self.index.article_rows(article_ids) if article_ids is not None else None
+        allowed = self.allowed_articles(article_ids, filters)
+        rows = self.index.article_rows(allowed) if allowed is not None else None
         mask = None
         if rows is not None:
             mask = np.zeros(len(self.index.chunks), dtype=bool)
@@ -115,6 +124,15 @@ class Retriever:
                     hits = self._hits(self._fuse(dense_results[i], bm25)[:k], "hybrid")
             results.append(RetrievalResult(query, hits, used, notice))
         return results
+
+    def allowed_articles(self, article_ids: set[str] | None, filters: ArticleFilter | None) -> set[str] | None:
+        """The articles retrieval may return (None: all); ``NoMatchingArticles`` when the filter passes none."""
+        if filters is None or not filters.active:
+            return article_ids
+        matching = filters.matching_ids(self.index.articles)
+        if not matching:
+            raise filters.no_match(self.index.articles)
+        return matching if article_ids is None else matching & set(article_ids)
 
     def _bm25(self, query: str, n: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
         rows, scores = self.index.bm25.search(self.index.bm25.tokenize(query), n, mask=mask)

@@ -5,7 +5,8 @@ a citation's ``text`` is at most ``MAX_CITATION_CHARS`` characters (``Citation.e
 longer passage adds ``"text_start"``/``"text_end"``, where the excerpt lies in the article, while ``start``/``end``
 still give the whole passage), and ``"notice"`` appears only when something limited the answer (the time budget).
 An abstained answer may carry the reader's best candidate as a ``Guess`` (``"guess"`` in the JSON only then): shown
-to a user as a labelled low-confidence guess, never as the answer.
+to a user as a labelled low-confidence guess, never as the answer. A citation carries its article's ``published``
+day (``YYYY-MM-DD`` or None) and ``url`` beside its ``source``; a search hit, its article's source and day.
 
 Example:
     >>> c = Citation(1, "a1", "T", None, 0, 5000, "word " * 1000, 0.5).excerpt(around=(2500, 2504))
@@ -33,13 +34,16 @@ class Hit:
     rank: int
     via: Via
 
-    def to_json_dict(self, title: str) -> dict:
+    def to_json_dict(self, title: str, source: str | None = None, published: str | None = None) -> dict:
+        """The hit with its article's ``title``, ``source`` and ``published`` day (``YYYY-MM-DD`` or None)."""
         return {
             "rank": self.rank,
             "score": round(float(self.score), 6),
             "via": self.via,
             "article_id": self.chunk.article_id,
             "title": title,
+            "source": source,
+            "published": published,
             "start": self.chunk.start,
             "end": self.chunk.end,
             "text": self.chunk.text,
@@ -58,6 +62,8 @@ class Citation:
     score: float
     # Where ``text`` begins in the article when it is an excerpt of the passage [start, end); None: the whole.
     text_start: int | None = None
+    published: str | None = None  # the article's day, YYYY-MM-DD
+    url: str | None = None  # the article's
 
     @property
     def text_offset(self) -> int:
@@ -87,6 +93,8 @@ class Citation:
             "article_id": self.article_id,
             "title": self.title,
             "source": self.source,
+            "published": self.published,
+            "url": self.url,
             "start": self.start,
             "end": self.end,
             "text": self.text,

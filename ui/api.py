@@ -1,8 +1,11 @@
 """The JSON HTTP endpoint served beside the chat: ``POST /api/ask``.
 
-Request: ``{"question": "...", "k": 5, "mode": "hybrid"}`` (``k`` 1..50 and ``mode`` hybrid|dense|bm25 are
-optional; the question is checked by ``qa.question.check_question``, as in the CLI and the chat). Response: the
-Answer JSON of ARCHITECTURE.md (``Answer.to_json_dict()``). Bad input gets status 400 and ``{"error": "..."}``.
+Request: ``{"question": "...", "k": 5, "mode": "hybrid", "sources": ["CNN"], "since": "2017-04-01", "until":
+"2017-04-30"}`` (all but the question optional: ``k`` 1..50, ``mode`` hybrid|dense|bm25; ``sources`` a list of
+source names, any of them, case-insensitive; ``since``/``until`` days as ``YYYY-MM-DD``, inclusive, which leave
+out articles without a date; the question is checked by ``qa.question.check_question``, as in the CLI and the
+chat). Response: the Answer JSON of ARCHITECTURE.md (``Answer.to_json_dict()``). Bad input gets status 400 and
+``{"error": "..."}``, filters no article matches too ("no article matches the filters: ...").
 A body over 64 KB gets 413 without being read: at once when its Content-Length says so, else as soon as the
 streamed (chunked) body passes the limit, so a huge POST never sits in memory. When the app runs with
 ``--auth`` the endpoint wants the same user and password as HTTP Basic authentication (``curl -u user:pass``);
@@ -27,6 +30,7 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from qa.filters import ArticleFilter
 from qa.question import MAX_K, check_k, check_question
 from qa.retriever import MODES
 from ui.login_limit import FailedLogins, client_address
@@ -34,6 +38,7 @@ from ui.login_limit import FailedLogins, client_address
 MAX_BODY_BYTES = 64 * 1024
 K_RANGE = (1, MAX_K)
 MAX_INT_DIGITS = 30  # a JSON number longer than this is refused before Python converts it (slow, then refused)
+FIELDS = ("question", "k", "mode", "sources", "since", "until")
 
 
 class ApiError(Exception):
@@ -48,6 +53,7 @@ class AskRequest:
     question: str
     k: int | None = None
     mode: str | None = None
+    filters: ArticleFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,9 @@ def parse_ask(body: bytes) -> AskRequest:
         raise ApiError(400, f"the body must be a JSON object ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
         raise ApiError(400, 'the body must be a JSON object like {"question": "..."}')
-    unknown = sorted(set(data) - {"question", "k", "mode"})
+    unknown = sorted(set(data) - set(FIELDS))
     if unknown:
-        raise ApiError(400, f"unknown field(s): {', '.join(unknown)} (allowed: question, k, mode)")
+        raise ApiError(400, f"unknown field(s): {', '.join(unknown)} (allowed: {', '.join(FIELDS)})")
     question = data.get("question")
     if question is None:
         raise ApiError(400, 'missing "question"')
@@ -112,7 +118,22 @@ def parse_ask(body: bytes) -> AskRequest:
     mode = data.get("mode")
     if mode is not None and (not isinstance(mode, str) or mode not in MODES):
         raise ApiError(400, f'"mode" must be one of {", ".join(MODES)}')
-    return AskRequest(question, k, mode)
+    return AskRequest(question, k, mode, parse_filters(data))
+
+
+def parse_filters(data: dict) -> ArticleFilter | None:
+    """``sources``, ``since`` and ``until`` of a request body (None when none is given); ``ApiError(400)``."""
+    sources = data.get("sources")
+    if sources is not None and (not isinstance(sources, list) or not all(isinstance(s, str) for s in sources)):
+        raise ApiError(400, '"sources" must be a list of source names, like ["CNN", "Reuters"]')
+    for key in ("since", "until"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ApiError(400, f'"{key}" must be a date as a string "YYYY-MM-DD"')
+    try:
+        chosen = ArticleFilter.parse(sources, data.get("since"), data.get("until"), names=('"sources"', '"since"', '"until"'))
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    return chosen if chosen.active else None
 
 
 def check_basic_auth(header: str | None, credentials: tuple[str, str] | None) -> bool:
@@ -164,8 +185,8 @@ def add_api_routes(app, service, credentials: tuple[str, str] | None = None, log
         except ApiError as exc:
             return error(exc.status, exc.message)
         try:
-            reply = await run_in_threadpool(service.ask, req.question, req.k, req.mode)
-        except ValueError as exc:  # the answerer's own input checks
+            reply = await run_in_threadpool(service.ask, req.question, req.k, req.mode, filters=req.filters)
+        except ValueError as exc:  # the answerer's own input checks; filters no article matches
             return error(400, str(exc))
         return JSONResponse(reply.answer.to_json_dict())
 

@@ -3,6 +3,8 @@
 Fully offline: Gradio's analytics are switched off before Gradio is imported, fonts are served by the app,
 and nothing is fetched from a CDN. The index, the embedding model and the reader are loaded once, at start.
 
+Beside the chat: the retrieval mode and passage count, and the filters (a list of the index's sources and a
+range of days, ``answer_turn``), applied inside retrieval as the CLI's ``--source``/``--since``/``--until`` are.
 Everything shown in the chat is built by ``ui.render`` (all outside text escaped there); the chat's own
 HTML sanitiser stays on. Binding beyond loopback requires ``--auth user:pass`` (or ``$QA_AUTH``) unless
 ``--insecure`` is given. No API schema is served (neither the app's nor Gradio's ``/openapi.json``); with
@@ -37,6 +39,7 @@ from corpus.loaders import SUPPORTED_SUFFIXES  # noqa: E402
 from index.lifecycle import open_or_build  # noqa: E402
 from index.store import IndexConfig, IndexProblem  # noqa: E402
 from qa.answerer import build_answerer  # noqa: E402
+from qa.filters import ArticleFilter  # noqa: E402
 from qa.question import check_k  # noqa: E402
 from qa.retriever import MODES  # noqa: E402
 from ui import followup, render  # noqa: E402
@@ -51,6 +54,7 @@ AUTH_ENV = "QA_AUTH"
 DEFAULT_K = 5
 MAX_K_UI = 20
 FOLLOWUP_NOTE = "Read as a follow-up ({reason}): the passages were searched with the previous question and answer too."
+FILTER_NAMES = ("a source", '"Published from"', '"Published to"')  # as the chat's filter fields are labelled
 
 
 # ---------------------------------------------------------------------------------------------- the UI
@@ -102,6 +106,13 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                                     info="hybrid: meaning and words; dense: meaning; bm25: words")
                     k = gr.Slider(1, MAX_K_UI, value=DEFAULT_K, step=1, label="Passages", elem_id="qa-k",
                                   info="how many passages are read and cited")
+                with gr.Accordion("Filters", open=True):
+                    sources = gr.Dropdown(service.sources(), value=[], multiselect=True, label="Sources",
+                                          elem_id="qa-sources", info="answer only from these (none chosen: all)")
+                    with gr.Row():  # days as text: a date picker would need outside scripts, and text can be typed
+                        since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD", max_lines=1, elem_id="qa-since")
+                        until = gr.Textbox(label="Published to", placeholder="YYYY-MM-DD", max_lines=1, elem_id="qa-until",
+                                           info="both days included; undated articles are left out")
                 with gr.Accordion("Add articles", open=True):
                     files = gr.File(
                         label=f"Upload {' '.join(SUPPORTED_SUFFIXES)} (up to {MAX_UPLOAD_BYTES // 2**20} MB each)",
@@ -115,18 +126,18 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                 with gr.Accordion("Articles in the corpus", open=True):
                     articles = gr.HTML(lambda: render.render_articles(service.article_rows()), elem_id="qa-articles")
 
-        def respond(text, history, turn_list, mode_value, k_value):
-            return answer_turn(service, text, history, turn_list, mode_value, k_value)
+        def respond(text, history, turn_list, mode_value, k_value, sources_value, since_value, until_value):
+            return answer_turn(service, text, history, turn_list, mode_value, k_value, sources_value, since_value, until_value)
 
         def upload(paths):
             if not paths:
-                return gr.update(), gr.update(), gr.update(), None
+                return gr.update(), gr.update(), gr.update(), None, gr.update()
             given = [(Path(p), Path(p).name) for p in (paths if isinstance(paths, list) else [paths])]
             result = service.upload(given)
             report = render.render_upload_report(result.lines)
-            return report, render.render_articles(service.article_rows()), _header(service), None
+            return report, render.render_articles(service.article_rows()), _header(service), None, _source_choices(service)
 
-        inputs = [question, chatbot, turns, mode, k]
+        inputs = [question, chatbot, turns, mode, k, sources, since, until]
         outputs = [question, chatbot, turns]
         question.submit(respond, inputs, outputs, api_name=False)
         ask.click(respond, inputs, outputs, api_name=False)
@@ -135,29 +146,38 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         )
         clear.click(lambda: ("", [], []), None, outputs, api_name=False)
         chatbot.clear(lambda: [], None, turns, api_name=False)  # the chat's own bin icon forgets the turns too
-        files.upload(upload, files, [upload_report, articles, header, files], api_name=False)
+        files.upload(upload, files, [upload_report, articles, header, files, sources], api_name=False)
+        demo.load(lambda: _source_choices(service), None, sources, api_name=False)  # another tab's uploads
     return demo
 
 
-def answer_turn(service: ChatService, text, history, turn_list, mode_value, k_value):
+def _source_choices(service: ChatService):
+    return gr.update(choices=service.sources())
+
+
+def answer_turn(service: ChatService, text, history, turn_list, mode_value, k_value, sources_value=None,
+                since_value=None, until_value=None):
     """One chat turn: (new question box, history, turns). A question the answerer refuses (``ValueError``: empty
-    of words, not valid text, too long; a bad passage count) gets its reason as the reply, never a raw error."""
+    of words, not valid text, too long; a bad passage count; a bad day, or filters no article matches) gets its
+    reason as the reply, never a raw error. The filters (sources, days) restrict retrieval itself."""
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:
         return gr.update(), history, turn_list
     previous = turn_list[-1] if turn_list else None
     try:
         k = check_k(DEFAULT_K if k_value is None else k_value, "the number of passages")
+        filters = ArticleFilter.parse(sources_value or [], since_value, until_value, FILTER_NAMES)
         query, decision = followup.plan(
             text, previous["question"] if previous else None, previous["answer"] if previous else None
         )
-        reply = service.ask(text, k=k, mode=mode_value or None, retrieval_query=query)
+        reply = service.ask(text, k=k, mode=mode_value or None, retrieval_query=query,
+                            filters=filters if filters.active else None)
     except ValueError as exc:
         content = render.render_error(str(exc))
         answer_text = None
     else:
         note = FOLLOWUP_NOTE.format(reason=decision.reason) if query else None
-        content = render.render_answer(reply.answer, note, reply.notice)
+        content = render.render_answer(reply.answer, note, reply.notice, filters.describe() if filters.active else None)
         answer_text = reply.answer.answer
     history = list(history or []) + [
         {"role": "user", "content": render.render_question(text)},

@@ -12,7 +12,8 @@ An abstained reply says so, lists the closest passages, and offers the reader's 
 collapsed in a ``<details>`` labelled as a low-confidence guess, not an answer; it is never marked in a passage.
 
 A citation shows its text as the answerer bounded it (``Citation.excerpt``): an excerpt of a long passage is
-marked with "…" where it was cut, and its position still gives the whole passage.
+marked with "…" where it was cut, and its position still gives the whole passage. Its summary line names the
+article's source and publication day. A reply to a question asked with filters says what it was limited to.
 
 Pure functions: no Gradio, no I/O.
 
@@ -122,7 +123,9 @@ def render_citation(citation: Citation, answer: Answer, open_: bool = False) -> 
         passage = "&#8230; " + passage
     if citation.text_offset + len(citation.text) < citation.end:
         passage += " &#8230;"
-    meta = [escape(citation.source)] if citation.source else []
+    meta = [f'<span class="qa-source">{escape(citation.source)}</span>'] if citation.source else []
+    if citation.published:
+        meta.append(f'<span class="qa-published">{escape(citation.published)}</span>')
     meta.append(escape(format_position(citation)))
     meta.append(f"score {citation.score:.3f}")
     opened = " open" if open_ else ""
@@ -140,11 +143,15 @@ def format_confidence(confidence: float) -> str:
     return f"{max(0.0, min(1.0, float(confidence))) * 100:.0f}%"
 
 
-def render_answer(answer: Answer, followup_note: str | None = None, notice: str | None = None) -> str:
-    """The assistant's reply: answer in bold, its sentence with the answer marked, confidence, citations."""
+def render_answer(answer: Answer, followup_note: str | None = None, notice: str | None = None,
+                  scope: str | None = None) -> str:
+    """The assistant's reply: answer in bold, its sentence with the answer marked, confidence, citations;
+    ``scope``: the filters the passages were chosen under ("source CNN; published from ...")."""
     parts = ['<div class="qa-reply">']
     if followup_note:
         parts.append(f'<p class="qa-followup">&#8618; {escape(followup_note)}</p>')
+    if scope:
+        parts.append(f'<p class="qa-scope">Only articles matching: {escape(scope)}</p>')
     if answer.abstained or not answer.answer:
         parts.append(f'<p class="qa-answer qa-notfound"><strong>{escape(NOT_FOUND)}</strong></p>')
     else:
@@ -202,6 +209,7 @@ class ArticleRow:
     source: str | None
     chunks: int
     file: str | None = None
+    published: str | None = None  # YYYY-MM-DD
 
 
 def render_articles(rows: Sequence[ArticleRow], limit: int = 200) -> str:
@@ -210,7 +218,7 @@ def render_articles(rows: Sequence[ArticleRow], limit: int = 200) -> str:
         return '<div class="qa-articles"><p>No articles in the index.</p></div>'
     items = []
     for row in rows[:limit]:
-        meta = [escape(row.source)] if row.source else []
+        meta = [escape(part) for part in (row.source, row.published) if part]
         if row.file:
             meta.append(escape(row.file))
         meta.append(f"{row.chunks} passage{'s' if row.chunks != 1 else ''}")

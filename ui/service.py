@@ -14,6 +14,9 @@ Example:
     >>> service = ChatService(load_answerer(Path(".qa-index")), Path(".qa-index"))   # doctest: +SKIP
     >>> service.ask("Who is the Chinese foreign ministry spokesman?").answer          # doctest: +SKIP
     'Geng Shuang'
+    >>> service.sources()                                                              # doctest: +SKIP
+    ['ThinkProgress']
+    >>> service.ask("Who?", filters=ArticleFilter(sources=("ThinkProgress",)))        # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from corpus.dates import lenient_date
 from corpus.defaults import DEFAULT_GOLD
 from index.lifecycle import extend_index, write_lock
 from index.sources import describe_sources
 from index.store import CorpusIndex
 from qa.answerer import Answerer
+from qa.filters import ArticleFilter, source_names
 from qa.retriever import Retriever
 from qa.types import Answer
 from ui.render import ArticleRow, UploadLine
@@ -106,10 +111,15 @@ class ChatService:
     def index(self) -> CorpusIndex:
         return self.answerer.retriever.index
 
-    def ask(self, question: str, k: int | None = None, mode: str | None = None, retrieval_query: str | None = None) -> Reply:
+    def ask(self, question: str, k: int | None = None, mode: str | None = None, retrieval_query: str | None = None,
+            filters: ArticleFilter | None = None) -> Reply:
         with self.ask_lock:
-            answered = self.answerer.ask_detailed(question, k=k, mode=mode, retrieval_query=retrieval_query)
+            answered = self.answerer.ask_detailed(question, k=k, mode=mode, retrieval_query=retrieval_query, filters=filters)
         return Reply(answered.answer, answered.retrieval.notice)
+
+    def sources(self) -> list[str]:
+        """The sources of the indexed articles, each once, sorted: the chat's source list."""
+        return source_names(self.index.articles.values())
 
     def article_rows(self) -> list[ArticleRow]:
         index = self.index
@@ -117,7 +127,8 @@ class ChatService:
         for chunk in index.chunks:
             counts[chunk.article_id] = counts.get(chunk.article_id, 0) + 1
         rows = [
-            ArticleRow(a.title, a.source, counts.get(a.id, 0), Path(a.path).name if a.path else None)
+            ArticleRow(a.title, a.source, counts.get(a.id, 0), Path(a.path).name if a.path else None,
+                       lenient_date(a.published))
             for a in index.articles.values()
         ]
         return sorted(rows, key=lambda r: r.title.lower())

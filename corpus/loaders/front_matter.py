@@ -1,10 +1,12 @@
 """Markdown front matter: a YAML block between ``---`` lines at the very top of a ``.md`` file.
 
 Its ``title``, ``source``, ``published`` (or ``date``) and ``url`` become the article's metadata; other keys
-(``tags``, ``layout``, ...) are ignored, as static site generators leave them to other tools. The block is
-not part of the article: the text (and every offset into it) starts after its closing line. A block that
-opens but is not valid YAML, or holds a value that is not text where a key is used, is an error that names
-the reason, never silently indexed as prose.
+(``tags``, ``layout``, ...) are ignored, as static site generators leave them to other tools. The date is kept
+as ``YYYY-MM-DD`` (``corpus.dates``: YAML gives ``2017-04-12`` as a date, a time with it as a datetime, and
+text such as "April 12, 2017" is read too). The block is not part of the article: the text (and every offset
+into it) starts after its closing line. A block that opens but is not valid YAML, or holds a value that is not
+text where a key is used, or a date that is not a date, is an error that names the reason, never silently
+indexed as prose.
 
 Example:
     >>> meta, body = split_front_matter("---\\ntitle: Storm hits\\ndate: 2017-04-12\\n---\\nThe storm arrived.")
@@ -23,6 +25,7 @@ import re
 
 import yaml
 
+from corpus.dates import parse_date
 from corpus.loaders.common import Failure
 
 # The opening line, then the block up to a closing "---" (or YAML's "...") line; bounded so that a file
@@ -50,8 +53,18 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     meta: dict[str, str] = {}
     for key, field in KEYS.items():
         if key in data and data[key] is not None and field not in meta:
-            meta[field] = _text(key, data[key])
+            value = _date(key, data[key]) if field == "published" else _text(key, data[key])
+            if value is not None:  # an empty date is no date
+                meta[field] = value
     return meta, text[match.end():]
+
+
+def _date(key: str, value: object) -> str | None:
+    """The date as ``YYYY-MM-DD`` (None when empty); a value that is not a date is an error naming the key."""
+    try:
+        return parse_date(value if isinstance(value, (dt.date, str)) else _text(key, value))
+    except ValueError as exc:
+        raise Failure(f"front matter: {key}: {exc}") from None
 
 
 def _text(key: str, value: object) -> str:

@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from corpus.article import Article
+from corpus.dates import lenient_date
 from corpus.loaders.common import Failure, clean
 from corpus.loaders.encoding import decode_html
 from corpus.loaders.titles import title_for
@@ -53,7 +54,6 @@ PRUNE = (
 _BLOCKS = frozenset(("body", "div", "p", "head", "quote", "list", "item", "table", "row", "code", "graphic"))
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " » ", " · ", ": ")
 _HTML_TAG = re.compile(r"<html[\s>]", re.IGNORECASE)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def html_to_text(html: str, extraction: Mapping[str, object] = EXTRACTION) -> tuple[str, dict[str, str | None]]:
@@ -76,7 +76,8 @@ def html_to_text(html: str, extraction: Mapping[str, object] = EXTRACTION) -> tu
     meta = {
         "title": without_site_name(title, source),
         "source": source,
-        "published": _iso_date(document.date),
+        # trafilatura gives YYYY-MM-DD (outputformat below); checked all the same, as a page is not ours to fix
+        "published": lenient_date(document.date),
         "url": clean(document.url or ""),
     }
     body = document.body
@@ -147,7 +148,3 @@ def _date_params() -> dict:
         "outputformat": "%Y-%m-%d",
         "max_date": datetime.now().astimezone().strftime("%Y-%m-%d"),
     }
-
-
-def _iso_date(value: str | None) -> str | None:
-    return value if value and _ISO_DATE.fullmatch(value) else None

@@ -1,7 +1,9 @@
 """JSON Lines (.jsonl): one article a line, ``{"title", "text", "source", "published", "url"}``.
 
-Only ``text`` is required; a missing title is derived from the text. A bad line becomes a ``LoadError``
-naming its line number and the other lines still load. Lines carry their own metadata (no sidecar).
+Only ``text`` is required; a missing title is derived from the text. ``published`` is read as a date
+(``corpus.dates``) and kept as ``YYYY-MM-DD``. A bad line (bad JSON, a missing text, a ``published`` that is not
+a date) becomes a ``LoadError`` naming its line number and the other lines still load. Lines carry their own
+metadata (no sidecar).
 
 Example:
     >>> loaded, errors = load_jsonl(Path("a.jsonl"), b'{"text": "Body."}\\n{oops\\n')
@@ -16,6 +18,7 @@ import json
 from pathlib import Path
 
 from corpus.article import Article
+from corpus.dates import parse_date
 from corpus.loaders.common import Failure, Loaded, LoadError, invalid_utf8, refuse_utf16
 from corpus.loaders.titles import title_for
 
@@ -67,5 +70,9 @@ def _jsonl_article(raw: bytes, path: Path) -> Article:
     if not text.strip():
         raise Failure("empty text")
     title = (record.get("title") or "").strip() or title_for(text)
-    meta = {key: record.get(key) for key in ("source", "published", "url")}
+    meta = {key: record.get(key) for key in ("source", "url")}
+    try:
+        meta["published"] = parse_date(record.get("published"))
+    except ValueError as exc:
+        raise Failure(f"published: {exc}") from None
     return Article.from_text(text, title=title, path=str(path), **meta)

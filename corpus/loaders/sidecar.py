@@ -1,9 +1,10 @@
 """Metadata sidecars: ``<stem>.meta.json`` beside an article file sets or overrides its metadata.
 
 Allowed keys are ``title``, ``source``, ``published`` and ``url`` (strings or null); an unknown key is an
-error, so a typo cannot be silently ignored. A null or empty ``title`` keeps the title the loader found. A bad
-sidecar drops its article, with an error that names both files ("story.txt: not loaded: its metadata sidecar
-story.meta.json: invalid JSON (...)").
+error, so a typo cannot be silently ignored. A null or empty ``title`` keeps the title the loader found.
+``published`` is read as a date (``corpus.dates``: ISO 8601, RFC 2822, "August 1, 2017", ...) and kept as
+``YYYY-MM-DD``. A bad sidecar drops its article, with an error that names both files ("story.txt: not loaded:
+its metadata sidecar story.meta.json: invalid JSON (...)"; "...: published: not a date: 'soon' (...)").
 
 Example:
     >>> sidecar_path("news/story.txt")
@@ -18,6 +19,7 @@ import json
 from pathlib import Path
 
 from corpus.article import Article
+from corpus.dates import parse_date
 from corpus.loaders.common import Failure, os_reason
 
 SIDECAR_SUFFIX = ".meta.json"
@@ -57,6 +59,11 @@ def read_sidecar(path: Path) -> dict[str, str | None]:
     for key, value in meta.items():
         if value is not None and not isinstance(value, str):
             raise _bad(meta_path, f"{key} must be a string or null")
+    if "published" in meta:
+        try:
+            meta["published"] = parse_date(meta["published"])
+        except ValueError as exc:  # free text must not pass for a date: the article is not loaded, and says why
+            raise _bad(meta_path, f"published: {exc}") from None
     return meta
 
 

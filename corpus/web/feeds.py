@@ -7,7 +7,9 @@ entities are not loaded.
 
 Each item gives its link (the article page), its GUID (RSS ``<guid>``, Atom ``<id>``), its title and its
 date: ``published``, else ``updated``, as ISO 8601 with the publisher's offset (``2019-08-20T07:12:00+09:00``,
-so that its first ten characters are the day where it was published), in UTC when only feedparser could read it.
+so that its first ten characters are the day where it was published), in UTC when only feedparser could read it;
+that day (``corpus.dates.lenient_date``: ``YYYY-MM-DD``) becomes the article's ``published`` when its page gives
+none (``corpus.web.store``). A date nothing can read is None, never kept as text: a feed is not the user's to fix.
 
 Example:
     >>> feed = parse_feed(open("news.rss", "rb").read(), "https://example.com/news.rss")   # doctest: +SKIP
@@ -24,6 +26,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
+from corpus.dates import lenient_date
 from corpus.loaders.common import Failure, clean
 
 
@@ -82,4 +85,6 @@ def _date(entry) -> str | None:
         parsed = entry.get(f"{key}_parsed")
         if parsed:
             return time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed)
+        if day := lenient_date(raw):  # a form feedparser does not read ("August 1, 2017"): the day alone
+            return day
     return None

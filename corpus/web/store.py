@@ -36,6 +36,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from corpus.article import Article
+from corpus.dates import lenient_date
 from corpus.loaders import LOADERS
 from corpus.loaders.common import Failure, exc_reason
 from corpus.loaders.encoding import codec_for_label, declared_encoding
@@ -130,8 +131,8 @@ def stage_page(page: Fetched, folder: Path, feed: FeedContext | None = None) -> 
     sidecar = {"url": page.final_url}
     if feed is not None and feed.feed_title and not loaded.source:
         sidecar["source"] = feed.feed_title
-    if feed is not None and feed.published and not loaded.published:
-        sidecar["published"] = feed.published[:10]
+    if feed is not None and (day := lenient_date(feed.published)) and not loaded.published:
+        sidecar["published"] = day  # the publisher's day (the feed's offset kept), as YYYY-MM-DD
     record = {
         "url": page.final_url,
         "requested_url": page.url,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from corpus.gold_sets import GoldQuestion
 from qa.answerer import Answered
+from qa.filters import ArticleFilter
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class EvalConfig:
     seed: int = 0
     threshold: float | None = None  # overrides the reader's calibrated threshold
     progress: bool = True
+    filters: ArticleFilter | None = None  # sources and dates retrieval is restricted to (not with reader_only)
 
 
 @dataclass(frozen=True)

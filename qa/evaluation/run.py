@@ -80,6 +80,7 @@ def run_eval(
     questions_in_file = len(questions)
     questions, refused = askable(questions)
     chosen = sample(questions, config.limit, config.seed)
+    answerer.retriever.allowed_articles(None, config.filters)  # filters no article passes: say so before any work
     answerer.warm_up()  # latency figures are for a warm process
     outcomes = [
         evaluate_one(answerer, q, kinds.get(q.id), config)
@@ -103,7 +104,8 @@ def evaluate_one(answerer: Answerer, gold: GoldQuestion, kind: str | None, confi
     if config.reader_only:
         answered = answerer.answer_hits(gold.question, gold_passage(answerer.retriever.index.articles, gold), 1)
     else:
-        answered = answerer.ask_detailed(gold.question, k=config.k, mode=config.mode, retrieve_k=config.retrieve_k)
+        answered = answerer.ask_detailed(gold.question, k=config.k, mode=config.mode, retrieve_k=config.retrieve_k,
+                                         filters=config.filters)
     judged = gold.answerable and not config.reader_only
     first = first_relevant(gold, answered.retrieval.hits) if judged else None
     return score(gold, kind, answered, first, judged)

@@ -22,7 +22,7 @@ from ui.options import ChatOptions
 DEFAULT_READER = "span" if (SHIPPED_READER_DIR / "config.json").exists() else "sentence"
 QUESTION = "Who is the Chinese foreign ministry spokesman who criticized the China responsibility theory?"
 ANSWER_KEYS = {"question", "answer", "abstained", "confidence", "sentence", "answer_span", "citations", "mode", "latency_ms"}
-CITATION_KEYS = {"n", "article_id", "title", "source", "start", "end", "text", "score"}
+CITATION_KEYS = {"n", "article_id", "title", "source", "published", "url", "start", "end", "text", "score"}
 
 
 @pytest.fixture(autouse=True)

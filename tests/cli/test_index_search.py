@@ -17,7 +17,7 @@ from corpus.defaults import DEFAULT_ARTICLES_DIR
 from index.store import CURRENT, load_index
 
 GENG_QUESTION = "Who is the Chinese foreign ministry spokesman who criticized the “China responsibility theory”?"
-HIT_FIELDS = ["rank", "score", "via", "article_id", "title", "start", "end", "text"]
+HIT_FIELDS = ["rank", "score", "via", "article_id", "title", "source", "published", "start", "end", "text"]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -75,6 +75,7 @@ def test_an_opening_line_without_a_closing_one_is_text(tmp_path):
         ("---\n- a\n- list\n---\nBody text.\n", "front matter must be YAML keys and values"),
         ("---\ntitle: {nested: map}\n---\nBody text.\n", "front matter: title must be text"),
         ("---\ntitle: Only front matter\n---\n\n  \n", "no text after the front matter"),
+        ("---\ndate: next week\n---\nBody text.\n", "front matter: date: not a date: 'next week'"),
     ],
 )
 def test_bad_front_matter_is_an_error_naming_the_file(tmp_path, text, reason):
@@ -85,9 +86,9 @@ def test_bad_front_matter_is_an_error_naming_the_file(tmp_path, text, reason):
     assert error.path == str(path) and reason in error.reason
 
 
-def test_split_front_matter_keeps_numbers_and_dates_as_text():
+def test_split_front_matter_keeps_numbers_as_text_and_dates_as_days():
     meta, body = split_front_matter("---\ntitle: 1984\npublished: 2017-04-12 10:30:00\n---\nBody.")
-    assert meta == {"title": "1984", "published": "2017-04-12T10:30:00"}
+    assert meta == {"title": "1984", "published": "2017-04-12"}
     assert body == "Body."
 
 

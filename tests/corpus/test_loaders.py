@@ -307,7 +307,7 @@ def test_truncated_pdf_is_an_error(tmp_path):
 
 def test_jsonl_good_lines_load_and_bad_lines_name_their_line(tmp_path):
     lines = [
-        json.dumps({"title": "One", "text": "Text one.", "source": "Wire", "published": "2017", "url": "u"}),
+        json.dumps({"title": "One", "text": "Text one.", "source": "Wire", "published": "11 Jul 2017", "url": "u"}),
         "{not json",
         json.dumps({"title": "No text"}),
         "",
@@ -320,7 +320,7 @@ def test_jsonl_good_lines_load_and_bad_lines_name_their_line(tmp_path):
     report = load_paths([path])
     assert [a.title for a in report.articles] == ["One", "Untitled text"]
     first = report.articles[0]
-    assert (first.text, first.source, first.published, first.url) == ("Text one.", "Wire", "2017", "u")
+    assert (first.text, first.source, first.published, first.url) == ("Text one.", "Wire", "2017-07-11", "u")
     found = {(e.line, e.reason.split(" (")[0]) for e in report.errors}
     assert found == {
         (2, "invalid JSON"),

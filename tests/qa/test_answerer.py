@@ -288,7 +288,7 @@ def test_a_short_passage_is_cited_whole_with_the_contract_keys(answerer):
     a = answerer.ask(QUESTION)
     for c in a.citations:
         assert c.text_start is None and c.text_offset == c.start
-        assert set(c.to_json_dict()) == {"n", "article_id", "title", "source", "start", "end", "text", "score"}
+        assert set(c.to_json_dict()) == {"n", "article_id", "title", "source", "published", "url", "start", "end", "text", "score"}
 
 
 def test_past_its_deadline_the_sentence_reader_answers_from_the_sentences_it_embedded(embedder):

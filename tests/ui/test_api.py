@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from qa.filters import ArticleFilter, NoMatchingArticles
 from qa.types import Answer, Citation
 from ui.api import (
     K_RANGE,
@@ -53,6 +54,16 @@ def test_parse_ask_accepts_question_k_and_mode():
         (b'{"question": "Who?", "mode": "magic"}', '"mode" must be one of hybrid, dense, bm25'),
         (b'{"question": "Who?", "mode": 1}', '"mode" must be one of'),
         (b'{"question": "Who?", "kk": 1}', "unknown field"),
+        (b'{"question": "Who?", "sources": "CNN"}', '"sources" must be a list of source names'),
+        (b'{"question": "Who?", "sources": ["CNN", 3]}', '"sources" must be a list of source names'),
+        (b'{"question": "Who?", "sources": [""]}', '"sources": \'\' is not a source name'),
+        (b'{"question": "Who?", "since": "2017-8-1"}', '"since" must be a date as YYYY-MM-DD (got \'2017-8-1\')'),
+        (b'{"question": "Who?", "since": "yesterday"}', '"since" must be a date as YYYY-MM-DD'),
+        (b'{"question": "Who?", "until": "2017-02-30"}', "day is out of range for month"),
+        (b'{"question": "Who?", "until": 20170801}', '"until" must be a date as a string "YYYY-MM-DD"'),
+        (b'{"question": "Who?", "since": ["2017-08-01"]}', '"since" must be a date as a string'),
+        (b'{"question": "Who?", "since": "2017-09-01", "until": "2017-08-01"}',
+         '"since" 2017-09-01 is after "until" 2017-08-01'),
     ],
 )
 def test_parse_ask_rejects_bad_input_with_400(body, message):
@@ -60,6 +71,20 @@ def test_parse_ask_rejects_bad_input_with_400(body, message):
         parse_ask(body)
     assert info.value.status == 400
     assert message in info.value.message
+
+
+def test_parse_ask_reads_the_filters():
+    req = parse_ask(json.dumps({"question": "Who?", "sources": ["CNN", "Reuters"], "since": "2017-08-01",
+                                "until": "2017-08-31"}).encode())
+    assert req.filters == ArticleFilter.parse(["CNN", "Reuters"], "2017-08-01", "2017-08-31")
+    assert parse_ask(b'{"question": "Who?"}').filters is None
+    assert parse_ask(b'{"question": "Who?", "sources": [], "since": null, "until": ""}').filters is None
+
+
+def test_unknown_fields_name_the_allowed_ones_filters_included():
+    with pytest.raises(ApiError) as info:
+        parse_ask(b'{"question": "Who?", "source": ["CNN"]}')
+    assert info.value.message == "unknown field(s): source (allowed: question, k, mode, sources, since, until)"
 
 
 def test_parse_ask_rejects_a_huge_body_with_413():
@@ -89,10 +114,12 @@ class StubService:
 
         self.index = Index()
 
-    def ask(self, question, k=None, mode=None, retrieval_query=None):
-        self.calls.append((question, k, mode))
+    def ask(self, question, k=None, mode=None, retrieval_query=None, filters=None):
+        self.calls.append((question, k, mode) if filters is None else (question, k, mode, filters))
         if question == "explode":
             raise ValueError("the answerer said no")
+        if filters is not None and "Reuters" in filters.sources:
+            raise NoMatchingArticles("no article matches the filters: source Reuters (sources in the index: CNN)")
         cite = Citation(1, "a1", "Title", None, 0, 11, "Geng Shuang", 0.5)
         return Reply(Answer(question, "Geng Shuang", False, 0.9, "Geng Shuang", ("a1", 0, 11), [cite], mode or "hybrid", 1.0))
 
@@ -125,6 +152,19 @@ def test_endpoint_400_is_json(payload):
     assert r.headers["content-type"].startswith("application/json")
     assert isinstance(r.json()["error"], str) and r.json()["error"]
     assert service.calls == []
+
+
+def test_endpoint_passes_the_filters_and_a_filter_nothing_matches_is_a_400_with_the_reason():
+    client, service = _client()
+    r = client.post("/api/ask", json={"question": "Who?", "sources": ["CNN"], "since": "2017-08-01"})
+    assert r.status_code == 200
+    assert service.calls == [("Who?", None, None, ArticleFilter.parse(["CNN"], "2017-08-01"))]
+    r = client.post("/api/ask", json={"question": "Who?", "sources": ["Reuters"]})
+    assert r.status_code == 400
+    assert r.json() == {"error": "no article matches the filters: source Reuters (sources in the index: CNN)"}
+    r = client.post("/api/ask", json={"question": "Who?", "until": "31/08/2017"})
+    assert r.status_code == 400 and r.json()["error"].startswith('"until" must be a date as YYYY-MM-DD')
+    assert len(service.calls) == 2  # the bad day never reached the answerer
 
 
 def test_endpoint_400_for_invalid_json_and_for_the_answerers_own_refusal():

@@ -25,7 +25,13 @@ KS = st.one_of(
     st.booleans(), st.none(), st.integers(min_value=10**30, max_value=10**400),
 )
 MODES = st.one_of(st.sampled_from(["hybrid", "dense", "bm25", "HYBRID", ""]), st.text(max_size=5), st.integers(), st.none())
-OBJECTS = st.fixed_dictionaries({"question": QUESTIONS}, optional={"k": KS, "mode": MODES, "other": st.integers()})
+NAMES = st.one_of(st.sampled_from(["ThinkProgress", "thinkprogress", "CNN", "", " "]), st.text(CHARACTERS, max_size=6),
+                  st.integers(), st.none())
+SOURCES = st.one_of(st.lists(NAMES, max_size=3), NAMES)
+DAYS = st.one_of(st.sampled_from(["2017-08-01", "2017-02-30", "2017-8-1", "August 1, 2017", "", "\ud800"]),
+                 st.text(CHARACTERS, max_size=10), st.integers(), st.floats(), st.none(), st.lists(st.none(), max_size=1))
+OBJECTS = st.fixed_dictionaries({"question": QUESTIONS}, optional={"k": KS, "mode": MODES, "other": st.integers(),
+                                                                   "sources": SOURCES, "since": DAYS, "until": DAYS})
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.floats() | st.text(CHARACTERS, max_size=5),
                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
                            max_leaves=8)

@@ -88,7 +88,7 @@ class QuestionCheckingService:
     def __init__(self):
         self.asked = []
 
-    def ask(self, question, k=None, mode=None, retrieval_query=None):
+    def ask(self, question, k=None, mode=None, retrieval_query=None, filters=None):
         from qa.question import check_k, check_question
 
         check_question(question)
@@ -115,3 +115,20 @@ def test_a_question_the_answerer_refuses_gets_its_reason_as_the_reply(text, k, r
     assert box == "" and len(history) == 2 and turns[-1]["answer"] is None
     assert 'class="qa-error"' in history[1]["content"] and reason in history[1]["content"]
     orjson.dumps(history)  # what Gradio sends to the browser: a lone surrogate could not be encoded
+
+
+@pytest.mark.parametrize(
+    "since, until, reason",
+    [
+        ("1 Aug 2017", "", "&quot;Published from&quot; must be a date as YYYY-MM-DD (got &#39;1 Aug 2017&#39;)"),
+        ("", "2017-02-30", "&quot;Published to&quot; must be a date as YYYY-MM-DD"),
+        ("2017-09-01", "2017-08-01", "&quot;Published from&quot; 2017-09-01 is after &quot;Published to&quot; 2017-08-01"),
+    ],
+)
+def test_a_bad_day_in_the_chat_s_date_range_gets_its_reason_as_the_reply(since, until, reason):
+    from ui.app import answer_turn
+
+    service = QuestionCheckingService()
+    _, history, _ = answer_turn(service, "who is it?", [], [], "hybrid", 5, ["CNN"], since, until)
+    assert 'class="qa-error"' in history[1]["content"] and reason in history[1]["content"]
+    assert service.asked == []  # refused before the question was asked

@@ -224,6 +224,19 @@ def test_an_abstained_reply_offers_the_best_guess_collapsed(page, live):
     assert reply.locator("mark").count() == 0 and reply.locator(".qa-answer strong").inner_text() == "Not found in the articles."
 
 
+def test_choosing_a_source_answers_from_that_source_alone(page, live):
+    question = "How much of North Korea's foreign trade does China account for?"
+    unfiltered = live.service.ask(question).answer
+    assert any(c.source != "ThinkProgress" for c in unfiltered.citations)  # so the choice has work to do
+    page.click("#qa-sources input")
+    page.get_by_role("option", name="ThinkProgress").click()
+    page.keyboard.press("Escape")
+    reply = ask(page, question)
+    assert reply.locator("details.qa-cite").count() == 5
+    assert reply.locator("details.qa-cite .qa-source").all_inner_texts() == ["ThinkProgress"] * 5
+    assert reply.locator(".qa-scope").inner_text() == "Only articles matching: source ThinkProgress"
+
+
 def test_no_request_leaves_the_machine():
     """Every request made by every page of this module went to the app on loopback (run last)."""
     assert len(REQUESTS) > 20

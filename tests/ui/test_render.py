@@ -2,6 +2,7 @@
 
 import html
 import re
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -137,6 +138,24 @@ def test_hostile_article_text_title_source_and_question_never_become_markup():
         assert "<script" not in out and "<img" not in out
         text = html.unescape(re.sub(r"<[^>]*>", "", out))  # what the browser shows
         assert HOSTILE in text
+
+
+def test_a_citation_names_its_source_and_day_and_a_filtered_reply_says_what_it_was_limited_to():
+    cite = replace(_citation(), published="2017-08-01")
+    summary = re.search(r"<summary>.*</summary>", render_citation(cite, _answer())).group(0)
+    assert '<span class="qa-source">ThinkProgress</span> &#183; <span class="qa-published">2017-08-01</span>' in summary
+    assert "qa-published" not in render_citation(_citation(), _answer())  # no day, none shown
+    out = render_answer(_answer(citations=[cite]), scope="source ThinkProgress; published on or after 2017-08-01")
+    assert '<p class="qa-scope">Only articles matching: source ThinkProgress; published on or after 2017-08-01</p>' in out
+    assert "qa-scope" not in render_answer(_answer())
+    hostile = render_answer(_answer(citations=[replace(cite, published=HOSTILE)]), scope=HOSTILE)
+    assert _tags(hostile) <= ALLOWED_TAGS and "<script" not in hostile
+
+
+def test_the_article_list_shows_each_article_s_day():
+    out = render_articles([ArticleRow("Story", "CNN", 2, "story.md", "2017-04-23"), ArticleRow("Other", None, 1, None, "2017-08-01")])
+    assert "CNN &#183; 2017-04-23 &#183; story.md &#183; 2 passages" in out
+    assert "2017-08-01 &#183; 1 passage" in out
 
 
 def test_article_list_escapes_titles_and_counts_passages():
