@@ -6,6 +6,7 @@ without it.
 Example:
     $ qa chat --port 7860
     $ qa chat --host 0.0.0.0 --auth me:secret
+    $ qa chat --allow-private-urls       # the chat may add pages from this machine or its network
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ def register(sub) -> None:
     sp.add_argument("--port", type=int, default=7860)
     sp.add_argument("--auth", help="USER:PASSWORD required to use the app (default: $QA_AUTH)")
     sp.add_argument("--insecure", action="store_true", help="allow binding beyond localhost without --auth")
+    sp.add_argument("--allow-private-urls", action="store_true",
+                    help="let URLs added in the chat be fetched from loopback, private and link-local addresses "
+                         "(refused by default: the server would fetch them for whoever uses the chat)")
     sp.set_defaults(options=ChatOptions, run=run_chat)
 
 

@@ -42,7 +42,7 @@ from qa.answerer import build_answerer  # noqa: E402
 from qa.filters import ArticleFilter  # noqa: E402
 from qa.question import check_k  # noqa: E402
 from qa.retriever import MODES  # noqa: E402
-from ui import followup, render  # noqa: E402
+from ui import add_url, followup, render  # noqa: E402
 from ui.api import add_api_routes  # noqa: E402
 from ui.login_limit import FailedLogins, LoginLimitMiddleware  # noqa: E402
 from ui.options import ChatOptions  # noqa: E402
@@ -122,6 +122,7 @@ def build_blocks(service: ChatService) -> gr.Blocks:
                         elem_id="qa-upload",
                         height=120,
                     )
+                    url_box = add_url.url_controls()
                     upload_report = gr.HTML("", elem_id="qa-upload-report")
                 with gr.Accordion("Articles in the corpus", open=True):
                     articles = gr.HTML(lambda: render.render_articles(service.article_rows()), elem_id="qa-articles")
@@ -147,6 +148,8 @@ def build_blocks(service: ChatService) -> gr.Blocks:
         clear.click(lambda: ("", [], []), None, outputs, api_name=False)
         chatbot.clear(lambda: [], None, turns, api_name=False)  # the chat's own bin icon forgets the turns too
         files.upload(upload, files, [upload_report, articles, header, files, sources], api_name=False)
+        add_url.wire(service, url_box, upload_report, [articles, header, sources], lambda: (
+            render.render_articles(service.article_rows()), _header(service), _source_choices(service)))
         demo.load(lambda: _source_choices(service), None, sources, api_name=False)  # another tab's uploads
     return demo
 
@@ -360,6 +363,7 @@ def serve(options: ChatOptions) -> int:
         started = time.perf_counter()
         try:
             service = load_service(options.index_dir)
+            service.allow_private_urls = options.allow_private_urls  # URLs added in the chat: see ui.service
         except IndexProblem as exc:
             print(f"qa chat: {exc}", file=sys.stderr)
             return 1

@@ -2,7 +2,7 @@
 
 Example:
     >>> ChatOptions(Path(".qa-index"), host="127.0.0.1", port=7860)
-    ChatOptions(index_dir=PosixPath('.qa-index'), host='127.0.0.1', port=7860, auth=None, insecure=False)
+    ChatOptions(index_dir=PosixPath('.qa-index'), host='127.0.0.1', port=7860, auth=None, insecure=False, allow_private_urls=False)
 """
 
 from __future__ import annotations
@@ -18,3 +18,4 @@ class ChatOptions:
     port: int = 7860
     auth: str | None = None  # USER:PASSWORD; None: $QA_AUTH, else no password
     insecure: bool = False  # serve beyond loopback without a password
+    allow_private_urls: bool = False  # let the chat fetch URLs on loopback, private and link-local addresses

@@ -31,6 +31,11 @@ from pathlib import Path
 
 from corpus.dates import lenient_date
 from corpus.defaults import DEFAULT_GOLD
+from corpus.web.batch import MAX_ITEMS, WebBatch, collect
+from corpus.web.fetch import Fetcher, FetchPolicy
+from corpus.web.seen import SeenItems
+from corpus.web.store import FETCHED_FOLDER
+from corpus.web.store import withdraw as withdraw_pages
 from index.lifecycle import extend_index, write_lock
 from index.sources import describe_sources
 from index.store import CorpusIndex
@@ -53,6 +58,9 @@ log = logging.getLogger(__name__)
 UPLOADS_ENV = "QA_UPLOADS"
 UPLOADS_FOLDER = "uploads"
 EXAMPLE_IDS = ("q01", "q12", "q26", "q30", "q44")
+MAX_URLS = 20  # URLs (pages and feeds together) added from the chat at once
+ALLOW_PRIVATE_HINT = "start qa chat with --allow-private-urls to allow it"
+_PRIVATE_REFUSAL = "; loopback, private and link-local addresses are not fetched here"
 
 
 @dataclass
@@ -98,11 +106,16 @@ def example_questions(article_ids: Sequence[str] | set[str], gold: Path = DEFAUL
 class ChatService:
     """One answerer for the chat and the JSON API; uploads build a new answerer around the extended index."""
 
-    def __init__(self, answerer: Answerer, index_dir: Path, uploads_dir: Path | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES):
+    def __init__(self, answerer: Answerer, index_dir: Path, uploads_dir: Path | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+                 allow_private_urls: bool = False):
         self.answerer = answerer  # replaced whole (never changed) after an upload
         self.index_dir = Path(index_dir)
         self.uploads_dir = Path(uploads_dir) if uploads_dir else uploads_dir_for(self.index.sources, self.index_dir)
+        self.fetched_dir = self.uploads_dir.parent / FETCHED_FOLDER  # as `qa add URL` keeps pages: beside uploads
         self.max_upload_bytes = max_upload_bytes
+        # the server fetches for whoever uses the chat: loopback, private and link-local addresses (this machine,
+        # its network, cloud metadata) are refused unless `qa chat --allow-private-urls` says otherwise
+        self.allow_private_urls = allow_private_urls
         self.ask_lock = threading.Lock()
         self.upload_lock = threading.Lock()
         self.examples = example_questions(self.index.articles.keys())
@@ -215,3 +228,87 @@ class ChatService:
                 if not ids:  # its articles came in from another file meanwhile: the index does not record this one
                     withdraw(kept)
                 result.lines.append(UploadLine(name, True, "already in the corpus" + (f": {shown}" if shown else "")))
+
+    def add_urls(self, urls: Sequence[str], feeds: Sequence[str] = (), max_items: int = MAX_ITEMS) -> UploadResult:
+        """Fetch the article pages at ``urls`` (and the new items of ``feeds``) and index them, as ``qa add URL``
+        does but under the chat's rules: hosts that resolve to loopback, private or link-local addresses (each
+        redirect's too) are refused unless ``allow_private_urls``. Pages are fetched with no lock held; then,
+        under the upload lock and the index's write lock, only the pages of new articles are kept in
+        ``fetched/`` and the index is extended; when indexing fails they are taken out again. Each URL gets a
+        line naming it (never a server path)."""
+        result = UploadResult()
+        urls = [u.strip() for u in urls if u and u.strip()]
+        feeds = [f.strip() for f in feeds if f and f.strip()]
+        if len(urls) + len(feeds) > MAX_URLS:
+            result.lines.append(UploadLine(f"{len(urls) + len(feeds)} URLs", False,
+                                           f"too many at once (at most {MAX_URLS}); nothing was fetched"))
+            return result
+        if not urls and not feeds:
+            return result
+        fetcher = Fetcher(FetchPolicy(refuse_private=not self.allow_private_urls))
+        seen = SeenItems(self.fetched_dir)
+        batch = collect(urls, feeds, fetcher, self.fetched_dir, seen, max_items)
+        result.lines.extend(UploadLine(e.path, False, self._reason(e.reason)) for e in batch.errors)
+        result.lines.extend(UploadLine(u, True, "the same text as another page added here") for u in batch.duplicates)
+        for report in batch.feeds:
+            parts = [f"{report.items} item(s)", f"{report.fetched} fetched"]
+            parts += [f"{report.seen} seen before"] if report.seen else []
+            parts += [f"{report.left} left for the next time"] if report.left else []
+            result.lines.append(UploadLine(report.url, True, f"feed “{report.title or report.url}”: " + ", ".join(parts)))
+        if batch.staged:
+            try:
+                with self.upload_lock, write_lock(self.index_dir):  # fetched/ and the index change together
+                    self._index_pages(batch, result)
+            except OSError as exc:  # the index folder cannot be locked, or fetched/ cannot be written
+                log.warning("cannot add fetched pages to the index at %s: %s", self.index_dir, exc)
+                batch.withdraw()
+                why = exc.strerror or exc.__class__.__name__
+                answered = {line.name for line in result.lines}
+                result.lines.extend(UploadLine(p.fetched.url, False, f"could not be added: the corpus or the index cannot be written ({why})")
+                                    for p in batch.staged if p.fetched.url not in answered)
+                return result
+        batch.remember(seen)  # once the index is saved: a feed read again skips these items
+        return result
+
+    def _index_pages(self, batch: WebBatch, result: UploadResult) -> None:
+        """Keep the pages of the articles new to the index and extend it (called under the write lock)."""
+        answerer = self.answerer
+        old = answerer.retriever
+        before = set(old.index.articles)
+        new = [a for a in batch.articles if a.id not in before]
+        articles, files = batch.keep(new) if new else ([], [])
+        try:
+            outcome = extend_index(old.index, articles, self.index_dir, describe_sources(files),
+                                   embedder=old.embedder, progress=False) if articles else None
+        except Exception as exc:  # keep nothing, keep answering from the old index
+            log.exception("indexing fetched pages failed")
+            batch.withdraw()
+            result.lines.extend(UploadLine(p.fetched.url, False, f"could not be indexed ({exc.__class__.__name__}); it was not kept")
+                                for p in batch.staged)
+            return
+        new_index = outcome.index if outcome else old.index
+        if new_index is not old.index:
+            self.answerer = replace(answerer, retriever=Retriever(new_index, old.config, embedder=old.embedder))
+        result.added = outcome.added if outcome else 0
+        kept_ids = {k.article.id: k for k in batch.kept}
+        for page in batch.staged:
+            article_id = page.article.id
+            title = (new_index.articles.get(article_id) or page.article).title
+            if article_id in kept_ids and article_id not in before and article_id in new_index.articles:
+                kept_path = str(kept_ids[article_id].path.resolve())
+                if str(Path(new_index.articles[article_id].path or "").resolve()) != kept_path:
+                    withdraw_pages([kept_ids[article_id]])  # another writer indexed the same text meanwhile
+                    result.lines.append(UploadLine(page.fetched.url, True, f"already in the corpus: “{title}”"))
+                    continue
+                passages = sum(1 for c in new_index.chunks if c.article_id == article_id)
+                result.lines.append(UploadLine(page.fetched.url, True,
+                                               f"added “{title}” ({passages} passages); you can ask about it now"))
+            else:
+                result.lines.append(UploadLine(page.fetched.url, True, f"already in the corpus: “{title}”"))
+
+    @staticmethod
+    def _reason(reason: str) -> str:
+        """A fetch failure's reason; a refused private address says how the server could allow it."""
+        if reason.startswith("refused:") and _PRIVATE_REFUSAL in reason:
+            return reason.replace(_PRIVATE_REFUSAL, f"; {ALLOW_PRIVATE_HINT}")
+        return reason

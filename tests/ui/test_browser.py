@@ -237,6 +237,36 @@ def test_choosing_a_source_answers_from_that_source_alone(page, live):
     assert reply.locator(".qa-scope").inner_text() == "Only articles matching: source ThinkProgress"
 
 
+def test_adding_a_url_is_refused_on_a_private_address_unless_allowed(page, live):
+    """The URL box: the server fetches the page, so by default a loopback URL is refused with the reason and
+    nothing is asked of the site; started with --allow-private-urls, the page is added and listed at once."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "corpus" / "web"))
+    from local_site import LocalSite
+
+    with LocalSite() as site:
+        url = site.saved_page("/news/weather.html", "cnn_article.html")
+        page.fill("#qa-add-urls textarea", url)
+        page.click("#qa-add-url")
+        page.wait_for_selector("#qa-upload-report .qa-bad")
+        report = page.locator("#qa-upload-report").inner_text()
+        assert url in report and "refused" in report and "loopback" in report and "--allow-private-urls" in report
+        assert site.requests == []
+        expect(page.locator("#qa-add-urls textarea")).to_have_value(url)  # a URL that failed stays in the box
+        live.service.allow_private_urls = True
+        try:
+            page.click("#qa-add-url")
+            page.wait_for_selector("#qa-upload-report .qa-ok")
+        finally:
+            live.service.allow_private_urls = False
+        report = page.locator("#qa-upload-report").inner_text()
+        assert url in report and "added" in report
+        expect(page.locator("#qa-add-urls textarea")).to_have_value("")
+        title = next(a.title for a in live.service.index.articles.values() if a.url == url)
+        expect(page.locator("#qa-articles")).to_contain_text(title, timeout=TIMEOUT_MS)
+
+
 def test_no_request_leaves_the_machine():
     """Every request made by every page of this module went to the app on loopback (run last)."""
     assert len(REQUESTS) > 20
