@@ -60,7 +60,6 @@ UPLOADS_FOLDER = "uploads"
 EXAMPLE_IDS = ("q01", "q12", "q26", "q30", "q44")
 MAX_URLS = 20  # URLs (pages and feeds together) added from the chat at once
 ALLOW_PRIVATE_HINT = "start qa chat with --allow-private-urls to allow it"
-_PRIVATE_REFUSAL = "; loopback, private and link-local addresses are not fetched here"
 
 
 @dataclass
@@ -190,16 +189,22 @@ class ChatService:
             stored.append((kept, name))
         return stored
 
+    def _extend(self, articles: list, sources: list[dict]):
+        """Extend the live index with ``articles`` (the caller holds the write lock) and answer from the result:
+        this upload's articles, or another writer's newer version. Questions already being answered keep the
+        answerer they started with (it is replaced whole, never changed)."""
+        old = self.answerer.retriever
+        outcome = extend_index(old.index, articles, self.index_dir, sources, embedder=old.embedder, progress=False)
+        if outcome.index is not old.index:
+            self.answerer = replace(self.answerer, retriever=Retriever(outcome.index, old.config, embedder=old.embedder))
+        return outcome
+
     def _index(self, stored: list[tuple[StoredUpload, str]], result: UploadResult) -> None:
         """Extend the index with the kept files' articles and answer from it; on failure take the files out."""
-        answerer = self.answerer
-        old = answerer.retriever
-        before = set(old.index.articles)
+        before = set(self.index.articles)
         try:
-            outcome = extend_index(
-                old.index, [a for kept, _ in stored for a in kept.articles], self.index_dir,
-                describe_sources([kept.path for kept, _ in stored]), embedder=old.embedder, progress=False,
-            )
+            outcome = self._extend([a for kept, _ in stored for a in kept.articles],
+                                   describe_sources([kept.path for kept, _ in stored]))
         except Exception as exc:  # the index could not be extended: keep nothing, keep answering from the old one
             log.exception("indexing uploads failed")
             for kept, name in stored:
@@ -207,10 +212,6 @@ class ChatService:
                 result.lines.append(UploadLine(name, False, f"could not be indexed ({exc.__class__.__name__}); it was not kept"))
             return
         new_index = outcome.index
-        # a new index (this upload's articles, or another writer's newer version): questions already being
-        # answered keep the answerer they started with
-        if new_index is not old.index:
-            self.answerer = replace(answerer, retriever=Retriever(new_index, old.config, embedder=old.embedder))
         result.added = outcome.added
         by_path: dict[str, list[str]] = {}
         for article in new_index.articles.values():
@@ -245,10 +246,10 @@ class ChatService:
             return result
         if not urls and not feeds:
             return result
-        fetcher = Fetcher(FetchPolicy(refuse_private=not self.allow_private_urls))
+        fetcher = Fetcher(FetchPolicy(refuse_private=not self.allow_private_urls, refused_hint=ALLOW_PRIVATE_HINT))
         seen = SeenItems(self.fetched_dir)
         batch = collect(urls, feeds, fetcher, self.fetched_dir, seen, max_items)
-        result.lines.extend(UploadLine(e.path, False, self._reason(e.reason)) for e in batch.errors)
+        result.lines.extend(UploadLine(e.path, False, e.reason) for e in batch.errors)
         result.lines.extend(UploadLine(u, True, "the same text as another page added here") for u in batch.duplicates)
         for report in batch.feeds:
             parts = [f"{report.items} item(s)", f"{report.fetched} fetched"]
@@ -272,23 +273,18 @@ class ChatService:
 
     def _index_pages(self, batch: WebBatch, result: UploadResult) -> None:
         """Keep the pages of the articles new to the index and extend it (called under the write lock)."""
-        answerer = self.answerer
-        old = answerer.retriever
-        before = set(old.index.articles)
+        before = set(self.index.articles)
         new = [a for a in batch.articles if a.id not in before]
         articles, files = batch.keep(new) if new else ([], [])
         try:
-            outcome = extend_index(old.index, articles, self.index_dir, describe_sources(files),
-                                   embedder=old.embedder, progress=False) if articles else None
+            outcome = self._extend(articles, describe_sources(files)) if articles else None
         except Exception as exc:  # keep nothing, keep answering from the old index
             log.exception("indexing fetched pages failed")
             batch.withdraw()
             result.lines.extend(UploadLine(p.fetched.url, False, f"could not be indexed ({exc.__class__.__name__}); it was not kept")
                                 for p in batch.staged)
             return
-        new_index = outcome.index if outcome else old.index
-        if new_index is not old.index:
-            self.answerer = replace(answerer, retriever=Retriever(new_index, old.config, embedder=old.embedder))
+        new_index = outcome.index if outcome else self.index
         result.added = outcome.added if outcome else 0
         kept_ids = {k.article.id: k for k in batch.kept}
         for page in batch.staged:
@@ -305,10 +301,3 @@ class ChatService:
                                                f"added “{title}” ({passages} passages); you can ask about it now"))
             else:
                 result.lines.append(UploadLine(page.fetched.url, True, f"already in the corpus: “{title}”"))
-
-    @staticmethod
-    def _reason(reason: str) -> str:
-        """A fetch failure's reason; a refused private address says how the server could allow it."""
-        if reason.startswith("refused:") and _PRIVATE_REFUSAL in reason:
-            return reason.replace(_PRIVATE_REFUSAL, f"; {ALLOW_PRIVATE_HINT}")
-        return reason

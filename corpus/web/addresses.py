@@ -50,9 +50,14 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def checked_addresses(host: str, port: int, refuse_private: bool, resolve: Resolver = system_resolver) -> list[str]:
-    """The addresses to connect to for ``host``; ``PermissionError`` (with the reason) when ``refuse_private``
-    and any of them is not public; ``socket.gaierror`` when the name does not resolve."""
+PRIVATE_REFUSED = "loopback, private and link-local addresses are not fetched here"
+
+
+def checked_addresses(host: str, port: int, refuse_private: bool, resolve: Resolver = system_resolver,
+                      refused_hint: str = PRIVATE_REFUSED) -> list[str]:
+    """The addresses to connect to for ``host``; ``PermissionError`` (with the reason, then ``refused_hint``:
+    what the user can do about it) when ``refuse_private`` and any of them is not public; ``socket.gaierror``
+    when the name does not resolve."""
     addresses = resolve(host, port)
     if not addresses:
         raise socket.gaierror(socket.EAI_NONAME, "no address")
@@ -61,5 +66,5 @@ def checked_addresses(host: str, port: int, refuse_private: bool, resolve: Resol
             why = refusal(address)
             if why is not None:
                 where = f"{host} is {why}" if host.strip("[]") == address else f"{host} resolves to {why} ({address})"
-                raise PermissionError(f"{where}; loopback, private and link-local addresses are not fetched here")
+                raise PermissionError(f"{where}; {refused_hint}")
     return addresses

@@ -31,7 +31,7 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from corpus.loaders.common import Failure
 from corpus.loaders.files import MAX_ARTICLE_BYTES_ENV, max_article_bytes
-from corpus.web.addresses import Resolver, system_resolver
+from corpus.web.addresses import PRIVATE_REFUSED, Resolver, system_resolver
 from corpus.web.robots import ROBOTS_MAX_BYTES, RobotsRules
 from corpus.web.transport import Limits, NetworkError, TooLarge, open_exchange
 
@@ -66,9 +66,10 @@ class FetchPolicy:
     max_bytes: int | None = None  # None: $QA_MAX_ARTICLE_BYTES, the article size limit (50 MB)
     max_redirects: int = MAX_REDIRECTS
     refuse_private: bool = True  # a server fetching for others refuses these; `qa add` turns it off
+    refused_hint: str = PRIVATE_REFUSED  # said after such a refusal (the chat says how to allow them)
 
     def limits(self) -> Limits:
-        return Limits(self.connect_timeout, self.read_timeout, self.total_timeout, self.refuse_private)
+        return Limits(self.connect_timeout, self.read_timeout, self.total_timeout, self.refuse_private, self.refused_hint)
 
 
 @dataclass(frozen=True)

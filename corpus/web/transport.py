@@ -27,7 +27,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from corpus.web.addresses import Resolver, checked_addresses, system_resolver
+from corpus.web.addresses import (
+    PRIVATE_REFUSED,
+    Resolver,
+    checked_addresses,
+    system_resolver,
+)
 
 CHUNK = 64 * 1024
 
@@ -46,6 +51,7 @@ class Limits:
     read_timeout: float = 30.0  # seconds without a byte from the server
     total_timeout: float = 60.0  # seconds for the whole exchange, however the bytes trickle in
     refuse_private: bool = True  # refuse loopback, private and link-local addresses (see addresses.py)
+    refused_hint: str = PRIVATE_REFUSED  # said after such a refusal: what the user can do about it
 
 
 class Response:
@@ -103,7 +109,7 @@ def open_exchange(url: str, headers: dict[str, str], limits: Limits,
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     deadline = time.monotonic() + limits.total_timeout
     try:
-        addresses = checked_addresses(host, port, limits.refuse_private, resolve)
+        addresses = checked_addresses(host, port, limits.refuse_private, resolve, limits.refused_hint)
     except PermissionError as exc:
         raise NetworkError(f"refused: {exc}") from None
     except (socket.gaierror, UnicodeError) as exc:
