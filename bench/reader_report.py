@@ -1,9 +1,6 @@
 """The span reader's figures, for its model card and the README: each step is saved and skipped when done.
 
 Steps, in this order (outputs under --out, default bench/results/reader/):
-  squad11-reader-only       SQuAD v1.1 dev, every question read from its gold paragraph alone (no abstention:
-                            v1.1 has no unanswerable questions), as `qa eval --reader-only --threshold 0`
-  squad11-reader-only-int8  the same with the linear layers in int8
   squad2-calibrate          SQuAD v2.0 dev end to end (hybrid retrieval, k=5), one run: for each confidence the
                             reader gives (qa.reader_span.CONFIDENCES) the threshold that maximises F1 with the
                             questions weighted to --answerable-share (default: the default gold set's share,
@@ -11,6 +8,13 @@ Steps, in this order (outputs under --out, default bench/results/reader/):
                             half's threshold); the confidence with the better cross-fitted weighted F1 and its
                             threshold (fitted on all) are written to MODEL/reader_calibration.json. The
                             threshold best for v2.0's own half-unanswerable mix is reported beside it
+  squad2-reader-only        SQuAD v2.0 dev, every question read from its gold paragraph alone (`qa eval
+                            --reader-only`), scored as the official v2.0 script: at the shipped threshold, and
+                            at thresholds 2-fold cross-fitted for v2.0's own mix and for --answerable-share
+  squad11-reader-only       SQuAD v1.1 dev, every question read from its gold paragraph alone, at the shipped
+                            threshold (every abstention is wrong: v1.1 has no unanswerable questions) and without
+                            abstention (`qa eval --reader-only --threshold 0`)
+  squad11-reader-only-int8  the same with the linear layers in int8
   squad11-end-to-end        SQuAD v1.1 dev end to end over its 48 articles (hybrid, k=5), with the calibrated
                             threshold, and without abstention
   gold                      the default gold questions (corpus/gold/default.jsonl), calibrated threshold
@@ -66,8 +70,8 @@ from qa.reader_span import (
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
-STEPS = ("squad11-reader-only", "squad11-reader-only-int8", "squad2-calibrate", "squad11-end-to-end", "gold",
-         "latency")
+STEPS = ("squad2-calibrate", "squad2-reader-only", "squad11-reader-only", "squad11-reader-only-int8",
+         "squad11-end-to-end", "gold", "latency")
 STEP_FILE = "step.json"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
@@ -136,6 +140,22 @@ def platt_scaled(run: EvalRun, signal: str, feature: str) -> tuple[EvalRun, floa
     return replace(run, outcomes=outcomes), float(a), float(b)
 
 
+def logistic_scaled(run: EvalRun, signal: str, features: tuple[str, ...]) -> tuple[EvalRun, list[float], float]:
+    """Fit p(answer right) = sigmoid(w . features + b) on the run (right as in ``platt_scaled``) and give every
+    candidate that as its ``signal``: several signals combined into one confidence ("joint_null": the span's
+    log-probability and its null gap). The weights are fitted on the whole run; only the threshold is cross-fitted
+    (3 parameters on 2,000 questions)."""
+    xs = np.array([[o.answered.candidate.signals.get(f, 0.0) for f in features] for o in run.outcomes])
+    right = np.array([float(o.gold.answerable and o.candidate_credit["f1"] >= 0.5) for o in run.outcomes])
+    weights, shift = fit_logistic(xs, right)
+    outcomes = []
+    for o, x in zip(run.outcomes, xs):
+        signals = {**o.answered.candidate.signals,
+                   signal: null_gap_probability(float(np.dot(weights, x)) + float(shift))}
+        outcomes.append(replace(o, answered=replace(o.answered, candidate=replace(o.answered.candidate, signals=signals))))
+    return replace(run, outcomes=outcomes), [float(w) for w in weights], float(shift)
+
+
 def answerable_share(gold: Path = DEFAULT_GOLD) -> float:
     """The share of a JSONL gold set's questions that are answerable."""
     questions = load_gold_jsonl(gold)
@@ -184,7 +204,7 @@ def run_steps(args) -> dict:
         if step not in args.steps:
             continue
         out = out_root / step
-        if step.startswith("squad11-reader-only"):
+        if step.endswith("reader-only") or step.endswith("reader-only-int8"):
             settings = {"int8": step.endswith("int8"), "limit": args.reader_only_limit, "seed": args.seed}
         elif step == "latency":
             settings = {"repeat": args.repeat, "threads": args.latency_threads}
@@ -193,9 +213,12 @@ def run_steps(args) -> dict:
         if step == "squad2-calibrate":
             settings["answerable_share"] = (args.answerable_share if args.answerable_share is not None
                                             else round(answerable_share(), 4))
-        if not step.startswith("squad11-reader-only") and step != "latency":  # read several chunks: the prior counts
+        if "reader-only" not in step and step != "latency":  # read several chunks: the prior counts
             settings["rank_prior"] = SpanReaderConfig().rank_prior
-        if step in ("squad11-end-to-end", "gold"):  # scored at the calibration: redo when it changes
+        if step == "squad2-reader-only":
+            settings["answerable_share"] = (args.answerable_share if args.answerable_share is not None
+                                            else round(answerable_share(), 4))
+        if step != "squad2-calibrate" and step != "latency":  # scored at the calibration: redo when it changes
             settings["threshold"] = calibrated_threshold(model)
             settings["confidence"] = calibrated_confidence(model)
         record = done(out, digest, settings)
@@ -207,16 +230,24 @@ def run_steps(args) -> dict:
         t0 = time.perf_counter()
         if step.startswith("squad11-reader-only"):
             config = EvalConfig(reader="span", model=str(model), int8=settings["int8"], reader_only=True,
-                                limit=settings["limit"], seed=args.seed, threshold=0.0, progress=not args.quiet)
+                                limit=settings["limit"], seed=args.seed, progress=not args.quiet)
             run = run_eval(args.squad11_dev, config, index_dir=index_dir)
             write_outputs(run, out)
-            figures = {"all": scores(run.metrics)}
+            figures = {"all": scores(apply_threshold(run, 0.0).metrics), "calibrated": scores(run.metrics)}
+        elif step == "squad2-reader-only":
+            config = EvalConfig(reader="span", model=str(model), int8=e2e_int8, reader_only=True,
+                                limit=settings["limit"], seed=args.seed, progress=not args.quiet)
+            run = run_eval(args.squad2_dev, config, index_dir=index_dir)
+            write_outputs(run, out)
+            figures = reader_only_v2_figures(run, settings["answerable_share"])
         elif step == "squad2-calibrate":
             config = EvalConfig(reader="span", model=str(model), int8=e2e_int8, limit=settings["limit"],
                                 seed=args.seed, progress=not args.quiet)
             run = run_eval(args.squad2_dev, config, index_dir=index_dir)
             run, scale, shift = platt_scaled(run, "null_gap", "null_gap_logit")
             run, joint_scale, joint_shift = platt_scaled(run, "joint", "joint_log")
+            run, joint_null_weights, joint_null_shift = logistic_scaled(run, "joint_null",
+                                                                        ("joint_log", "null_gap_logit"))
             share = settings["answerable_share"]
             by_signal = {}
             for signal in CONFIDENCES:
@@ -234,6 +265,7 @@ def run_steps(args) -> dict:
             (model / CALIBRATION_FILE).write_text(json.dumps({
                 "confidence": chosen, "abstain_threshold": threshold, "null_gap_scale": scale, "null_gap_shift": shift,
                 "joint_scale": joint_scale, "joint_shift": joint_shift,
+                "joint_null_weights": joint_null_weights, "joint_null_shift": joint_null_shift,
                 "criterion": "f1", "answerable_share": share, "data": args.squad2_dev.name,
                 "questions": len(run.outcomes), "mode": "hybrid", "k": config.k, "int8": e2e_int8,
                 "cross_fitted_weighted_f1": {s: by_signal[s]["figures"]["cross_fitted"]["weighted_f1"]
@@ -265,6 +297,18 @@ def run_steps(args) -> dict:
     return records
 
 
+def reader_only_v2_figures(run: EvalRun, share: float) -> dict:
+    """A SQuAD v2.0 gold-paragraph run's figures: at the shipped threshold, 2-fold cross-fitted for v2.0's own mix
+    and for ``share`` answerable, without abstention, and the official script's (best_f1 is fitted on all)."""
+    own = cross_fitted(run)
+    return {"calibrated": scores(run.metrics, share),
+            "squad_v2": run.metrics.to_dict().get("squad_v2"),
+            "cross_fitted_v2_own_share": scores(own.metrics, share),
+            "cross_fitted_v2_own_share_official": own.metrics.to_dict().get("squad_v2"),
+            "cross_fitted": scores(cross_fitted(run, share=share).metrics, share),
+            "no_abstention": scores(apply_threshold(run, 0.0).metrics, share)}
+
+
 def calibrated_threshold(model: Path) -> float | None:
     path = model / CALIBRATION_FILE
     return json.loads(path.read_text()).get("abstain_threshold") if path.exists() else None
@@ -284,10 +328,34 @@ def summary(records: dict, model: Path) -> str:
     def row(name, s, extra=""):
         rows.append(f"| {name} | {s['questions']:,} | {f(s['exact_match'])} | {f(s['f1'])} | {extra} |")
 
-    if "squad11-reader-only" in records:
-        row("SQuAD v1.1 dev, gold paragraph, fp32", records["squad11-reader-only"]["figures"]["all"])
-    if "squad11-reader-only-int8" in records:
-        row("SQuAD v1.1 dev, gold paragraph, int8", records["squad11-reader-only-int8"]["figures"]["all"])
+    if "squad2-reader-only" in records:
+        fig = records["squad2-reader-only"]["figures"]
+        share = records["squad2-reader-only"]["settings"]["answerable_share"]
+        for label, s, official in (
+                ("shipped threshold", fig["calibrated"], fig.get("squad_v2")),
+                ("threshold for v2.0's own mix, cross-fitted on halves", fig["cross_fitted_v2_own_share"],
+                 fig.get("cross_fitted_v2_own_share_official")),
+                (f"threshold for {100 * share:.0f}% answerable, cross-fitted on halves", fig["cross_fitted"], None),
+                ("no abstention", fig["no_abstention"], None)):
+            notes = []
+            if official:
+                notes.append(f"HasAns F1 {f(official.get('HasAns_f1'))}, NoAns F1 {f(official.get('NoAns_f1'))}")
+            if s["abstain_precision"] is not None:
+                notes.append(f"abstention P {f(s['abstain_precision'])} / R {f(s['abstain_recall'])}")
+            if s.get("weighted_f1") is not None:
+                notes.append(f"F1 at {100 * share:.0f}% answerable {f(s['weighted_f1'])}")
+            if label == "shipped threshold" and official and official.get("best_f1") is not None:
+                notes.append(f"official best_f1 {f(official['best_f1'])} (threshold fitted on all)")
+            row(f"SQuAD v2.0 dev, gold paragraph, {label}", s, "; ".join(notes))
+    for step, precision in (("squad11-reader-only", "fp32"), ("squad11-reader-only-int8", "int8")):
+        if step in records:
+            fig = records[step]["figures"]
+            row(f"SQuAD v1.1 dev, gold paragraph, {precision}, no abstention", fig["all"])
+            if "calibrated" in fig:
+                c = fig["calibrated"]
+                row(f"SQuAD v1.1 dev, gold paragraph, {precision}, shipped threshold", c,
+                    f"abstained on {c['abstained']:,} ({100 * c['abstained'] / c['questions']:.1f}%; all are "
+                    "answerable)")
     int8_note = lambda r: " (int8)" if r["settings"].get("int8") else ""  # noqa: E731
     if "squad11-end-to-end" in records:
         r = records["squad11-end-to-end"]

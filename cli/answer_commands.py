@@ -156,6 +156,13 @@ def render_answer(answer: Answer, article_text: str | None, threshold: float, wi
         lines.append(f"Confidence: {answer.confidence:.2f}")
         if answer.sentence and answer.sentence != answer.answer:
             lines.append("Sentence: " + printable(mark_answer(answer, article_text)))
+        if answer.sources_differ:
+            lines.append("Sources differ:")
+            for a in answer.alternatives:
+                ref = "" if a.citation is None else f"  [{a.citation}]"
+                lines.append(printable(f"  {a.label()}: “{' '.join(a.text.split())}”{ref} (confidence {a.confidence:.2f})"))
+        elif answer.alternatives:
+            lines.append(f"{answer.sources_agreeing} sources agree.")
         lines.append("")
         lines.append("Sources:")
     for c in answer.citations:

@@ -8,7 +8,8 @@ the best k of the matching articles; none matching is ``NoMatchingArticles`` (a 
 
 When the reader's confidence is below the threshold the answer is abstained (``answer`` None), the closest
 passages are still cited, and the reader's candidate is kept as ``Answer.guess`` (shown as a low-confidence
-guess, never as the answer). The threshold is the reader's own calibrated one unless ``AnswerConfig`` says
+guess, never as the answer). When two or more of the articles read answer confidently, ``Answer.alternatives``
+holds each one's answer with its source and day (``qa.sources``), so a reply shows where sources differ. The threshold is the reader's own calibrated one unless ``AnswerConfig`` says
 otherwise: the sentence reader's is calibrated on SQuAD v2.0 dev (see ``qa.reader_sentence``), a span model's
 is stored next to it by the calibration command; an uncalibrated span model never abstains.
 
@@ -42,6 +43,7 @@ from qa.question import check_k, check_question
 from qa.reader import Reader, ReaderResult, containing_sentence
 from qa.reader_sentence import ABSTAIN_THRESHOLD as SENTENCE_ABSTAIN_THRESHOLD
 from qa.reader_sentence import SentenceReader
+from qa.sources import source_answers
 from qa.retriever import MODES, RetrievalConfig, RetrievalResult, Retriever
 from qa.types import MAX_CITATION_CHARS, Answer, Citation, Guess, Hit
 
@@ -140,6 +142,8 @@ class Answerer:
             sentence = article.text[s:e]
         answer = Answer(question=question, answer=None, abstained=True, confidence=0.0, sentence=None, answer_span=None, citations=citations, mode=retrieval.mode)
         answer = decide(answer, candidate, sentence, self.config.abstain_threshold)
+        answer = replace(answer, alternatives=source_answers(candidate, self.config.abstain_threshold, citations,
+                                                             articles))
         answer = replace(answer, citations=[c.excerpt(MAX_CITATION_CHARS, _span(answer, c)) for c in citations],
                          latency_ms=(time.perf_counter() - started) * 1000.0, notice=_budget_notice(candidate, len(hits), budget))
         return Answered(answer, candidate, sentence, retrieval)

@@ -28,7 +28,9 @@ class ReaderResult:
     ``hit_rank`` is the rank of the retrieved chunk it was read from; ``answer`` is None when there was
     nothing to read (no hits), and then ``confidence`` is 0. ``signals``: other confidences the reader can give
     for the same candidate (by name), so a calibration can compare them on one run. ``unread``: how many of the
-    hits were not read in full because the reader's deadline passed (0: all were read).
+    hits were not read in full because the reader's deadline passed (0: all were read). ``alternatives``: the
+    best candidate of each *other* article read (a reader that can give them; best first), with confidences on the
+    same scale, so an answer can show where sources differ.
     """
 
     answer: str | None
@@ -39,6 +41,7 @@ class ReaderResult:
     hit_rank: int | None = None
     signals: Mapping[str, float] = field(default_factory=dict)
     unread: int = 0
+    alternatives: tuple[ReaderResult, ...] = ()
 
     @classmethod
     def nothing(cls) -> "ReaderResult":

@@ -10,7 +10,8 @@ transformers 5.x has no question-answering pipeline, so tokenising and decoding 
      rank prior); where chunks overlap, the copies of one article token pool their probability;
      the span score matrix ``log p_start[i] + log p_end[j]`` is masked to
      ``i <= j < i + max_answer_tokens`` within one window and its argmax is the answer;
-     confidence = p_start * p_end of that span, Platt-scaled by the calibration (or the null gap: CONFIDENCES);
+     confidence = p_start * p_end of that span, Platt-scaled by the calibration (or the null gap, or both fitted
+     together: CONFIDENCES);
   4. token offsets map back to article characters: ``chunk.start + offset``.
 
 Reading is bounded whatever the chunk: its first ``max_chunk_chars`` characters, at most ``max_windows_per_chunk``
@@ -44,6 +45,14 @@ from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 from corpus import Article
 from qa.quantize import quantize_linear_int8
 from qa.reader import ReaderResult
+from qa.span_decoding import (  # decode_best_span: re-exported, the reader's decoding as one call
+    SpanChoice,
+    article_positions,
+    best_span_per_group,
+    decode_best_span,  # noqa: F401
+    pick_span,
+    span_scores,
+)
 from qa.types import Hit
 
 # Written next to a model by `bench/reader_report.py`: the abstention threshold and the confidence it applies to.
@@ -54,8 +63,10 @@ CALIBRATION_FILE = "reader_calibration.json"
 # "null_gap": sigmoid(scale * gap + shift), gap = start + end logit of the answer - start + end logit of [CLS] in
 # its window: how much more the model believes in this span than in "no answer in this window" (the SQuAD 2.0
 # null-score difference); scale and shift come from the calibration file (Platt scaling), else 1 and 0.
-# Both maps are monotone: they change what a confidence reads, not which answers clear a threshold.
-CONFIDENCES = ("joint", "null_gap")
+# "joint_null": sigmoid(wj * log p + wg * gap + shift), both signals at once, weights fitted by the calibration
+# (logistic regression); without them it is not available.
+# The first two maps are monotone: they change what a confidence reads, not which answers clear a threshold.
+CONFIDENCES = ("joint", "null_gap", "joint_null")
 
 
 class ReaderUnavailable(RuntimeError):
@@ -106,14 +117,6 @@ class Windows:
     offsets: torch.Tensor  # (W, L, 2): each token's (start, end) characters in its chunk's text
 
 
-@dataclass(frozen=True)
-class SpanChoice:
-    window: int
-    start_token: int
-    end_token: int
-    probability: float
-
-
 class SpanReader:
     name = "span"
 
@@ -160,6 +163,12 @@ class SpanReader:
         self.null_gap_shift = _as_float(stored.get("null_gap_shift")) or 0.0
         self.joint_scale = _as_float(stored.get("joint_scale"))  # None: joint is the span probability itself
         self.joint_shift = _as_float(stored.get("joint_shift")) or 0.0
+        weights = stored.get("joint_null_weights")
+        self.joint_null = (tuple(float(w) for w in weights) + (_as_float(stored.get("joint_null_shift")) or 0.0,)
+                           if isinstance(weights, list) and len(weights) == 2 else None)
+        if self.confidence == "joint_null" and self.joint_null is None:
+            raise ReaderUnavailable(f"confidence 'joint_null' needs its fitted weights in {CALIBRATION_FILE} "
+                                    f"of {self.model_path!r}")
         self.timings = SpanTimings()
 
     def read(self, question: str, hits: list[Hit], articles: Mapping[str, Article],
@@ -189,12 +198,25 @@ class SpanReader:
     def decode(self, windows: Windows, start_logits: torch.Tensor, end_logits: torch.Tensor, hits: list[Hit],
                articles: Mapping[str, Article], rank_prior_weight: float) -> ReaderResult:
         """The answer of ``forward``'s logits, with its confidences (``bench/tune_rank_prior.py`` decodes one
-        forward pass at several prior weights)."""
-        starts, ends = article_positions(windows, [h.chunk for h in hits])
-        choice = decode_best_span(start_logits, end_logits, windows.context_mask, self.config.max_answer_tokens,
-                                  (starts, ends), rank_prior(windows, hits, rank_prior_weight))
-        if choice is None:
+        forward pass at several prior weights). When the hits come from several articles, ``alternatives`` holds
+        the best span of each other article read, with its confidences on the same scale."""
+        chunks = [h.chunk for h in hits]
+        positions = article_positions(windows.offsets, windows.chunk_of_window, chunks)
+        scores = span_scores(start_logits, end_logits, windows.context_mask, self.config.max_answer_tokens,
+                             positions, rank_prior(windows, hits, rank_prior_weight))
+        if scores is None:
             return ReaderResult.nothing()
+        article_of_window = [chunks[c].article_id for c in windows.chunk_of_window]
+        choices = best_span_per_group(scores, article_of_window) if len(set(article_of_window)) > 1 else []
+        best = choices[0] if choices else pick_span(scores)
+        if best is None:
+            return ReaderResult.nothing()
+        result = self._result(best, windows, start_logits, end_logits, hits, articles)
+        others = tuple(self._result(c, windows, start_logits, end_logits, hits, articles) for c in choices[1:])
+        return replace(result, alternatives=others) if others else result
+
+    def _result(self, choice: SpanChoice, windows: Windows, start_logits: torch.Tensor, end_logits: torch.Tensor,
+                hits: list[Hit], articles: Mapping[str, Article]) -> ReaderResult:
         hit = hits[windows.chunk_of_window[choice.window]]
         offsets = windows.offsets[choice.window]
         start = hit.chunk.start + int(offsets[choice.start_token, 0])
@@ -208,6 +230,9 @@ class SpanReader:
                  else null_gap_probability(joint_log, self.joint_scale, self.joint_shift))
         signals = {"joint": joint, "joint_log": joint_log, "null_gap_logit": gap,
                    "null_gap": null_gap_probability(gap, self.null_gap_scale, self.null_gap_shift)}
+        if self.joint_null is not None:
+            w_joint, w_gap, shift = self.joint_null
+            signals["joint_null"] = null_gap_probability(w_joint * joint_log + w_gap * gap + shift)
         return ReaderResult(article.text[start:end], article.id, start, end, signals[self.confidence], hit.rank,
                             signals)
 
@@ -308,74 +333,6 @@ def null_gap_probability(gap: float, scale: float = 1.0, shift: float = 0.0) -> 
     """sigmoid(scale * gap + shift), clamped so ``exp`` cannot overflow: the "null_gap" confidence, and the
     calibrated "joint" one with ``gap`` = log p."""
     return 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, scale * gap + shift))))
-
-
-def article_positions(windows: Windows, chunks: list) -> tuple[torch.Tensor, torch.Tensor]:
-    """(W, L) int64 keys of each token's start and end character in its article: equal keys are the same place
-    of the same article, wherever it was read (overlapping chunks, strided windows of one chunk)."""
-    article_number: dict[str, int] = {}
-    base = torch.tensor([
-        article_number.setdefault(chunks[c].article_id, len(article_number)) * (1 << 40) + chunks[c].start
-        for c in windows.chunk_of_window
-    ], dtype=torch.int64)[:, None]
-    return base + windows.offsets[:, :, 0], base + windows.offsets[:, :, 1]
-
-
-def _merge_duplicates(log_p: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Each context token's log-probability replaced by the log of the summed probability of every context token
-    with its key (the same article character read in several windows)."""
-    flat_keys, flat_p = keys[mask], log_p[mask].exp()
-    unique, inverse = torch.unique(flat_keys, return_inverse=True)
-    total = torch.zeros(len(unique), dtype=flat_p.dtype).scatter_add_(0, inverse, flat_p)
-    merged = log_p.clone()
-    merged[mask] = total[inverse].log()
-    return merged
-
-
-def decode_best_span(
-    start_logits: torch.Tensor,
-    end_logits: torch.Tensor,
-    context_mask: torch.Tensor,
-    max_answer_tokens: int,
-    positions: tuple[torch.Tensor, torch.Tensor] | None = None,
-    window_prior: torch.Tensor | None = None,
-) -> SpanChoice | None:
-    """The best (window, start, end) over all windows, with its probability; None when no token is context.
-
-    Start and end are each normalised by one softmax over every context token of every window, so a span's
-    probability means the same in every window and chunk. ``positions``: (start keys, end keys) of each token
-    in its article (``article_positions``); where one place of an article is read in several windows (chunks
-    overlap by a sentence; a long chunk's windows by the stride), its start (end) probability is the sum over
-    those copies, so an answer read twice is not half as sure as one read once. ``window_prior`` (W,): a log-prior
-    added to every start logit of a window before the softmax, so the start mass of window w is weighted by
-    exp(prior[w]) (``rank_prior``: trust the retriever's order).
-    """
-    if not bool(context_mask.any()):
-        return None
-    n_windows, length = start_logits.shape
-    neg_inf = torch.tensor(float("-inf"))
-    if window_prior is not None:
-        start_logits = start_logits + window_prior[:, None].to(start_logits.dtype)
-    log_p_start = torch.log_softmax(torch.where(context_mask, start_logits, neg_inf).reshape(-1), 0).reshape(n_windows, length)
-    log_p_end = torch.log_softmax(torch.where(context_mask, end_logits, neg_inf).reshape(-1), 0).reshape(n_windows, length)
-    if positions is not None:
-        log_p_start = _merge_duplicates(log_p_start, positions[0], context_mask)
-        log_p_end = _merge_duplicates(log_p_end, positions[1], context_mask)
-    # The allowed (start, end) pairs form the band start <= end < start + max_answer_tokens of the upper
-    # triangle; only that band is materialised: (W, L, M) instead of (W, L, L), about L/M times less work.
-    band = max(1, min(max_answer_tokens, length))
-    padded_end = torch.nn.functional.pad(log_p_end, (0, band - 1), value=float("-inf"))
-    end_band = padded_end.unfold(1, band, 1)  # [w, i, d] = log p_end[w, i + d]
-    scores = log_p_start[:, :, None] + end_band  # (W, L starts, M lengths)
-    best = int(torch.argmax(scores.reshape(-1)))
-    window, rest = divmod(best, length * band)
-    start, offset = divmod(rest, band)
-    end = start + offset
-    score = scores[window, start, offset]
-    if not bool(torch.isfinite(score)):
-        return None
-    probability = float(torch.exp(score))
-    return SpanChoice(window, start, end, probability)
 
 
 def _stored_calibration(model: str | Path) -> dict:

@@ -6,7 +6,9 @@ longer passage adds ``"text_start"``/``"text_end"``, where the excerpt lies in t
 still give the whole passage), and ``"notice"`` appears only when something limited the answer (the time budget).
 An abstained answer may carry the reader's best candidate as a ``Guess`` (``"guess"`` in the JSON only then): shown
 to a user as a labelled low-confidence guess, never as the answer. A citation carries its article's ``published``
-day (``YYYY-MM-DD`` or None) and ``url`` beside its ``source``; a search hit, its article's source and day.
+day (``YYYY-MM-DD`` or None) and ``url`` beside its ``source``; a search hit, its article's source and day. When
+two or more of the articles read answer confidently, ``Answer.alternatives`` holds each one's answer
+(``SourceAnswer``: its source, day, citation and whether it agrees; ``"alternatives"`` in the JSON only then).
 
 Example:
     >>> c = Citation(1, "a1", "T", None, 0, 5000, "word " * 1000, 0.5).excerpt(around=(2500, 2504))
@@ -124,6 +126,31 @@ class Guess:
 
 
 @dataclass(frozen=True)
+class SourceAnswer:
+    """One article's answer when several articles read answer the question (``qa.sources``)."""
+
+    text: str
+    confidence: float
+    article_id: str
+    start: int  # article_id's text[start:end] == text
+    end: int
+    title: str
+    source: str | None
+    published: str | None  # the article's day, YYYY-MM-DD
+    citation: int | None  # the number of the first citation whose passage holds it
+    agrees: bool  # says what the answer says (``qa.sources.same_answer``); the answer's own entry: True
+
+    def label(self) -> str:
+        """"Source, YYYY-MM-DD" (or the title when the article has no source), for a reply."""
+        return ", ".join(p for p in (self.source or self.title, self.published) if p)
+
+    def to_json_dict(self) -> dict:
+        return {"text": self.text, "confidence": round(float(self.confidence), 4), "article_id": self.article_id,
+                "title": self.title, "source": self.source, "published": self.published, "start": self.start,
+                "end": self.end, "citation": self.citation, "agrees": self.agrees}
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str | None
@@ -136,6 +163,19 @@ class Answer:
     latency_ms: float = 0.0
     notice: str | None = None  # what limited this answer (the time budget ran out), for the reader of the reply
     guess: Guess | None = None  # abstained only: the reader's best candidate, a low-confidence guess
+    # answered only, when two or more articles answer confidently: each one's answer, this answer's first
+    alternatives: tuple[SourceAnswer, ...] = ()
+
+    @property
+    def sources_differ(self) -> bool:
+        """Whether an article read answers otherwise than the answer (then a reply shows each answer)."""
+        return any(not a.agrees for a in self.alternatives)
+
+    @property
+    def sources_agreeing(self) -> int:
+        """How many sources give this answer (0 when fewer than two articles answer): articles of one outlet count
+        once (an article without a source counts on its own)."""
+        return len({a.source or f"article {a.article_id}" for a in self.alternatives if a.agrees})
 
     def answer_citation(self) -> Citation | None:
         """The first citation whose passage holds the answer span (None when abstained or none holds it)."""
@@ -157,4 +197,5 @@ class Answer:
             "mode": self.mode,
             "latency_ms": round(float(self.latency_ms), 1),
         } | ({} if self.notice is None else {"notice": self.notice}) | (
-            {"guess": self.guess.to_json_dict()} if self.abstained and self.guess is not None else {})
+            {"guess": self.guess.to_json_dict()} if self.abstained and self.guess is not None else {}) | (
+            {"alternatives": [a.to_json_dict() for a in self.alternatives]} if self.alternatives else {})

@@ -73,6 +73,21 @@ def negatives_text(negatives: dict | None) -> str:
             "(answerable and unanswerable): they measure the mix (docs/train-reader.md, Negatives).")
 
 
+def abstention_limitation(trained_unanswerable: bool) -> str:
+    """The card's limitation on abstaining: what the no-answer score rests on."""
+    if trained_unanswerable:
+        return ("- Its no-answer score was learnt from unanswerable examples made automatically out of SQuAD v1.1 "
+                "train (Training data above), not from questions written to be unanswerable: SQuAD v2.0's "
+                "adversarial questions (same topic, a plausible answer of the right type nearby) are still the "
+                "hardest to refuse, and a string match cannot see a paraphrased answer, so a few negatives are "
+                "not. Abstaining is decided by the calibrated threshold (`reader_calibration.json`, fitted on "
+                "SQuAD v2.0 dev by `python -m bench.reader_report`); `qa ask --threshold 0` never abstains.")
+    return ("- SQuAD v1.1 has no unanswerable questions: the model always proposes a span; abstaining is the job of "
+            "the calibrated threshold of the reader (`reader_calibration.json`, written by `python -m "
+            "bench.reader_report`). For the same reason its confidences separate answerable from unanswerable "
+            "SQuAD v2.0 questions only weakly. `qa ask --threshold 0` never abstains.")
+
+
 def stage_line(number: int, facts: dict) -> str:
     s = facts.get("settings") or {}
     dev = facts.get("eval_dev")
@@ -144,6 +159,7 @@ def card_info(ckpt: dict, dev: dict | None, checkpoint: Path | None, averaged: d
         "train_file": Path(ckpt["train_file"]).name,
         "questions": negatives["answerable"] if negatives else ckpt["questions"],
         "negatives": negatives_text(negatives),
+        "abstention_limitation": abstention_limitation(bool(negatives) or any(f.get("negatives") for f in earlier)),
         "windows": ckpt["windows"],
         "windows_trained": ckpt["windows_trained"],
         "global_step": ckpt["global_step"],
@@ -156,7 +172,7 @@ def card_info(ckpt: dict, dev: dict | None, checkpoint: Path | None, averaged: d
         "embeddings": "frozen" if s["freeze_embeddings"] else "trained",
         "device": ckpt.get("device") or "?",
         "checkpoint": checkpoint.name if checkpoint else "-",
-        "dev_n": dev["n"] if dev else "_to fill_",
-        "dev_em": f"{dev['exact_match']:.1f}" if dev else "_to fill_",
-        "dev_f1": f"{dev['f1']:.1f}" if dev else "_to fill_",
+        "export_metrics": (f"At export (`python -m training --eval-dev N`): SQuAD v1.1 dev, gold paragraph, "
+                           f"{dev['n']} questions:\nEM {dev['exact_match']:.1f}, F1 {dev['f1']:.1f}." if dev else
+                           "No dev figure was taken at export (`python -m training --eval-dev N`)."),
     }

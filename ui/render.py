@@ -162,6 +162,7 @@ def render_answer(answer: Answer, followup_note: str | None = None, notice: str 
             where = sentence_answer_range(answer)
             sentence = highlight(answer.sentence, [where] if where else [])
             parts.append(f'<blockquote class="qa-sentence">{sentence}</blockquote>')
+        parts.append(render_sources(answer))
     conf = format_confidence(answer.confidence)
     meta = [f'confidence <b class="qa-conf">{conf}</b>', escape(answer.mode), f"{answer.latency_ms:.0f} ms"]
     parts.append(f'<p class="qa-meta">{" &#183; ".join(meta)}</p>')
@@ -178,6 +179,20 @@ def render_answer(answer: Answer, followup_note: str | None = None, notice: str 
         parts.append('<p class="qa-meta">No passage came close.</p>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def render_sources(answer: Answer) -> str:
+    """Where the articles read answer otherwise, each one's answer with its source and day; where they agree, how
+    many do ("" when fewer than two articles answer)."""
+    if not answer.sources_differ:
+        n = answer.sources_agreeing
+        return f'<p class="qa-agree">{n} sources agree.</p>' if n > 1 else ""
+    items = []
+    for a in answer.alternatives:
+        ref = "" if a.citation is None else f' <span class="qa-ref">&#91;{int(a.citation)}&#93;</span>'
+        items.append(f'<li>{escape(a.label())}: <strong>{escape(a.text)}</strong>{ref} '
+                     f'<span class="qa-alt-conf">({format_confidence(a.confidence)})</span></li>')
+    return f'<div class="qa-differ"><p>Sources differ:</p><ul>{"".join(items)}</ul></div>'
 
 
 def render_guess(answer: Answer) -> str:

@@ -33,7 +33,7 @@ CSS = """
 .qa-sentence { margin: 0.35rem 0 0.45rem 0 !important; padding: 0.35rem 0.75rem !important;
   border-left: 3px solid #818cf8 !important; background: #eef2ff; border-radius: 6px; font-style: normal !important; }
 .qa-reply mark { background: #fde68a; color: inherit; padding: 0 0.1rem; border-radius: 3px; }
-.qa-meta { color: #64748b; font-size: 0.85rem; }
+.qa-meta, .qa-alt-conf { color: #64748b; font-size: 0.85rem; }
 .qa-conf { color: #334155; }
 .qa-notice { color: #92400e; font-size: 0.85rem; }
 .qa-followup { color: #4f46e5; font-size: 0.85rem; }

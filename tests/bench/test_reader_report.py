@@ -135,3 +135,50 @@ def test_threshold_fitted_for_more_answerable_questions_abstains_less(run):
     assert mostly < own and abstained(mostly) < abstained(own)
     crossed = rr.cross_fitted(run, seed=0, share=0.99)
     assert crossed.metrics.abstention.abstained < rr.cross_fitted(run, seed=0).metrics.abstention.abstained
+
+
+def test_joint_null_combines_both_signals_into_one_probability(run):
+    scaled, weights, shift = rr.logistic_scaled(run, "joint_null", ("joint_log", "null_gap_logit"))
+    assert len(weights) == 2
+    for o, s in zip(run.outcomes, scaled.outcomes):
+        signals = o.answered.candidate.signals
+        z = weights[0] * signals["joint_log"] + weights[1] * signals["null_gap_logit"] + shift
+        assert s.answered.candidate.signals["joint_null"] == pytest.approx(1 / (1 + math.exp(-z)))
+    right = [o.gold.answerable and o.candidate_credit["f1"] >= 0.5 for o in run.outcomes]
+    probs = [o.answered.candidate.signals["joint_null"] for o in scaled.outcomes]
+    assert sum(probs) / len(probs) == pytest.approx(sum(right) / len(right), abs=0.02)
+
+
+def test_a_reader_calibrated_on_joint_null_reads_with_it(tiny_span_model, default_index_dir, tmp_path):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_span_model, model)
+    (model / CALIBRATION_FILE).write_text(json.dumps({
+        "confidence": "joint_null", "abstain_threshold": 0.5, "joint_null_weights": [0.5, 0.25],
+        "joint_null_shift": -1.0}))
+    from qa.reader_span import SpanReader
+
+    reader = SpanReader(model)
+    assert reader.confidence == "joint_null" and reader.abstain_threshold == 0.5
+    gold = run_eval(DEFAULT_GOLD, EvalConfig(reader="span", model=str(model), limit=3, progress=False),
+                    index_dir=default_index_dir)
+    for o in gold.outcomes:
+        s = o.answered.candidate.signals
+        expected = 1 / (1 + math.exp(-(0.5 * s["joint_log"] + 0.25 * s["null_gap_logit"] - 1.0)))
+        assert o.answered.candidate.confidence == pytest.approx(expected)
+    # without its weights the confidence cannot be given: a clear error, not a silent other confidence
+    (model / CALIBRATION_FILE).write_text(json.dumps({"confidence": "joint_null", "abstain_threshold": 0.5}))
+    from qa.reader_span import ReaderUnavailable
+
+    with pytest.raises(ReaderUnavailable, match="joint_null"):
+        SpanReader(model)
+
+
+def test_reader_only_v2_figures_report_both_mixes_and_the_official_script(run):
+    figures = rr.reader_only_v2_figures(run, share=0.85)
+    assert figures["squad_v2"]["total"] == 55 and figures["squad_v2"]["NoAns_total"] == 8
+    assert figures["cross_fitted_v2_own_share"]["questions"] == 55
+    assert figures["cross_fitted"]["weighted_f1"] is not None
+    # no abstention: every unanswerable question is wrong, so NoAns contributes nothing
+    assert figures["no_abstention"]["abstained"] == 0

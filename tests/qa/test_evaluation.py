@@ -68,7 +68,7 @@ def test_gold_jsonl_run_writes_predictions_metrics_and_report(gold_run, tmp_path
     lines = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
     assert [row["id"] for row in lines] == [o.gold.id for o in gold_run.outcomes] and len(lines) == 12
     for row in lines:  # the Answer JSON, with the reader's guess only on an abstained answer
-        assert set(row) - {"guess"} == {"id", "question", "answer", "abstained", "confidence", "sentence", "answer_span", "citations", "mode", "latency_ms"}
+        assert set(row) - {"guess", "alternatives"} == {"id", "question", "answer", "abstained", "confidence", "sentence", "answer_span", "citations", "mode", "latency_ms"}
         assert "guess" not in row or row["abstained"]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["questions"] == 12 and metrics["questions_in_file"] == 55
