@@ -1,4 +1,4 @@
-"""The three kinds of unanswerable training examples made from an answerable SQuAD question.
+"""The kinds of unanswerable training examples made from an answerable SQuAD question.
 
 - ``retrieval``: chunks the project's own hybrid retriever returns for the question (``qa.retriever``) that hold no
   gold answer: what the reader meets at run time when the articles do not say.
@@ -6,6 +6,10 @@
   splits), the other sentences kept verbatim: same topic, same words, no answer (close to SQuAD v2.0's kind).
 - ``question_swapped``: a paragraph of another article that shares the question's key terms (BM25 over all
   paragraphs, ``index.bm25``), holding no gold answer.
+- ``entity_swapped``: the gold paragraph itself, with the question changed: a name or number of the question that
+  the paragraph mentions is replaced by one of the same shape from a question of another article, which the
+  paragraph does not mention ("When did Tesla move?" -> "When did Edison move?"). The paragraph still holds a
+  plausible answer of the right type, as in SQuAD v2.0's entity-swap questions.
 
 "Holds no gold answer" is ``qa.metrics.contains_answer``: every gold answer text, SQuAD-normalised (and curly
 punctuation dropped), looked for on word boundaries; a chunk of the question's own article must also stay clear
@@ -20,6 +24,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +33,10 @@ import numpy as np
 from index.sentences import sentence_spans
 from qa.metrics import contains_answer
 
-KINDS = ("retrieval", "answer_removed", "question_swapped")
+KINDS = ("retrieval", "answer_removed", "question_swapped", "entity_swapped")
+# A capitalised run of words not opening the question, or a number: what entity_swapped replaces.
+_NAME = re.compile(r"(?<=\s)(?:[A-Z][\w'’.-]*)(?:\s+(?:of|the|de|von|van|and)?\s*[A-Z][\w'’.-]*)*")
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
 
 
 @dataclass(frozen=True)
@@ -112,3 +121,37 @@ def retrieval_negatives(retriever, sources: list[Source], allowed_ids: set[str],
         clean = [h for h in result.hits if clean_hit(h, source)][:n]
         out.append([(titles[h.chunk.article_id], h.chunk.text) for h in clean])
     return out
+
+
+def question_entities(question: str) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of each name ("name") and number ("number") in a question."""
+    found = [("name", m.start(), m.end()) for m in _NAME.finditer(question)]
+    found += [("number", m.start(), m.end()) for m in _NUMBER.finditer(question)]
+    return sorted(found, key=lambda e: e[1])
+
+
+def entity_pool(sources: list[Source]) -> dict[str, list[tuple[str, str]]]:
+    """Every name and number of the sources' questions, by kind, with the article it comes from."""
+    pool: dict[str, list[tuple[str, str]]] = {"name": [], "number": []}
+    for s in sources:
+        for kind, a, b in question_entities(s.question):
+            pool[kind].append((s.question[a:b], s.article_id))
+    return pool
+
+
+def entity_swapped(source: Source, pool: dict[str, list[tuple[str, str]]], tries: int = 20) -> str | None:
+    """The question with one of its names or numbers that the paragraph mentions replaced by one of the same kind
+    from another article's question that the paragraph does not mention (the choice seeded by the question's id);
+    None when the question has no such entity or no replacement was found."""
+    lower = source.context.lower()
+    entities = [(k, a, b) for k, a, b in question_entities(source.question) if source.question[a:b].lower() in lower]
+    if not entities:
+        return None
+    seed = zlib.crc32(source.id.encode("utf-8"))
+    kind, a, b = entities[seed % len(entities)]
+    candidates = pool.get(kind) or []
+    for i in range(min(tries, len(candidates))):
+        text, article = candidates[(seed // 7 + i * 7919) % len(candidates)]
+        if article != source.article_id and text.lower() not in lower and text != source.question[a:b]:
+            return source.question[:a] + text + source.question[b:]
+    return None

@@ -40,6 +40,8 @@ from training.negative_kinds import (
     ParagraphSearch,
     Source,
     answer_removed,
+    entity_pool,
+    entity_swapped,
     retrieval_negatives,
 )
 from training.settings import REPO, default_train
@@ -118,7 +120,7 @@ def holdout_titles(titles: list[str], share: float, seed: int) -> list[str]:
 
 def kind_targets(total: int, mix: dict[str, float]) -> dict[str, int]:
     """``total`` split by ``mix`` (largest remainders: the counts sum to ``total``)."""
-    raw = {k: total * mix[k] for k in KINDS}
+    raw = {k: total * mix.get(k, 0.0) for k in KINDS}
     counts = {k: int(v) for k, v in raw.items()}
     for k in sorted(KINDS, key=lambda k: counts[k] - raw[k])[: total - sum(counts.values())]:
         counts[k] += 1
@@ -129,16 +131,21 @@ class Makers:
     """The contexts of each kind for a batch of sources, restricted to one side's articles (train or hold-out)."""
 
     def __init__(self, paragraphs: ParagraphSearch, side_titles: set[str], retriever, titles: dict[str, str],
-                 retrieval_k: int):
+                 retrieval_k: int, entities: dict | None = None):
         self.paragraphs, self.retriever, self.titles, self.retrieval_k = paragraphs, retriever, titles, retrieval_k
         self.allowed_rows = np.array([t in side_titles for _, t, _ in paragraphs.paragraphs])
         self.allowed_ids = {a for a, t in titles.items() if t in side_titles}
+        self.entities = entities or {}  # entity_swapped's replacements: names and numbers of this side's questions
 
-    def __call__(self, kind: str, batch: list[Source], n: int) -> list[list[tuple[str, str]]]:
+    def __call__(self, kind: str, batch: list[Source], n: int) -> list[list[tuple]]:
+        """(title, context) of each source's negatives of ``kind``; (title, context, question) where the question
+        changes (entity_swapped)."""
         if kind == "retrieval":
             return retrieval_negatives(self.retriever, batch, self.allowed_ids, self.retrieval_k, n, self.titles)
         if kind == "answer_removed":
             return [[(s.title, text)] if (text := answer_removed(s)) else [] for s in batch]
+        if kind == "entity_swapped":
+            return [[(s.title, s.context, q)] if (q := entity_swapped(s, self.entities)) else [] for s in batch]
         return [self.paragraphs.swapped(s, self.allowed_rows, n) for s in batch]
 
 
@@ -147,7 +154,7 @@ def draw_negatives(sources: list[Source], total: int, per_question: int, mix: di
     """``total`` negatives of the mix from ``sources`` (shuffled, a kind each), with counts for the meta."""
     targets = kind_targets(total, mix)
     order = rng.permutation(len(sources))
-    kind_of = rng.choice(len(KINDS), size=len(sources), p=[mix[k] for k in KINDS])
+    kind_of = rng.choice(len(KINDS), size=len(sources), p=[mix.get(k, 0.0) for k in KINDS])
     rows, stats = [], {"targets": targets, "counts": {}, "passed_over": {}, "questions": {}}
     for number, kind in enumerate(KINDS):
         stream = [sources[i] for i in order[kind_of == number]]
@@ -161,7 +168,7 @@ def draw_negatives(sources: list[Source], total: int, per_question: int, mix: di
                 if not contexts and len(made) < targets[kind]:
                     passed += 1
                 used += bool(contexts)
-                made.extend(negative_row(source, kind, j, title, text) for j, (title, text) in enumerate(contexts))
+                made.extend(negative_row(source, kind, j, *context) for j, context in enumerate(contexts))
         if len(made) < targets[kind]:
             log(f"warning: only {len(made)} {kind} negatives of the {targets[kind]} asked (questions ran out)")
         log(f"{kind}: {len(made)} negatives from {used} questions ({passed} passed over, "
@@ -173,8 +180,8 @@ def draw_negatives(sources: list[Source], total: int, per_question: int, mix: di
     return [rows[i] for i in rng.permutation(len(rows))], stats  # shuffled: any prefix is a mix of the kinds
 
 
-def negative_row(source: Source, kind: str, j: int, title: str, context: str) -> dict:
-    return {"id": f"{source.id}-{kind}-{j}", "kind": kind, "question": source.question, "context": context,
+def negative_row(source: Source, kind: str, j: int, title: str, context: str, question: str | None = None) -> dict:
+    return {"id": f"{source.id}-{kind}-{j}", "kind": kind, "question": question or source.question, "context": context,
             "source_question_id": source.id, "article_title": source.title, "context_title": title}
 
 
@@ -229,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(side['train'])} training questions, {len(side['holdout'])} in {len(held)} hold-out articles",
           flush=True)
     negatives, stats = draw_negatives(side["train"], args.questions * args.per_question, args.per_question, mix,
-                                      Makers(paragraphs, train_titles, retriever, titles, args.retrieval_k),
+                                      Makers(paragraphs, train_titles, retriever, titles, args.retrieval_k,
+                                             entity_pool(side["train"])),
                                       np.random.default_rng([args.seed, 2]))
     holdout_rows, holdout_stats = [], None
     if held:
@@ -238,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         answerable = [side["holdout"][i] for i in order[: args.holdout_questions]]
         rest = [side["holdout"][i] for i in order[args.holdout_questions:]]
         unanswerable, holdout_stats = draw_negatives(rest, args.holdout_questions, 1, mix,
-                                                     Makers(paragraphs, held, retriever, titles, args.retrieval_k),
+                                                     Makers(paragraphs, held, retriever, titles, args.retrieval_k,
+                                                            entity_pool(side["holdout"])),
                                                      rng)
         holdout_rows = [answerable_row(s) for s in answerable] + [{**r, "answers": []} for r in unanswerable]
     out = args.out

@@ -27,6 +27,9 @@ from training.negative_kinds import (
     ParagraphSearch,
     Source,
     answer_removed,
+    entity_pool,
+    entity_swapped,
+    question_entities,
     retrieval_negatives,
 )
 from training.negative_set import load_negative_set, needed
@@ -104,7 +107,7 @@ def test_negatives_hold_no_gold_answer_and_meta_counts_match(built, squad):
     rows = rows_of(built)
     assert len(rows) == meta["negatives"]["total"] == 20
     counts = {k: sum(r["kind"] == k for r in rows) for k in KINDS}
-    assert counts == meta["negatives"]["counts"] == {"retrieval": 0, "answer_removed": 10, "question_swapped": 10}
+    assert counts == meta["negatives"]["counts"] == {"retrieval": 0, "answer_removed": 10, "question_swapped": 10, "entity_swapped": 0}
     assert meta["seed"] == 5 and meta["mix"]["answer_removed"] == 0.5 and meta["source"]["file"] == "train.json"
     assert len({r["id"] for r in rows}) == len(rows)
     for r in rows:
@@ -129,7 +132,7 @@ def test_negatives_hold_no_gold_answer_and_meta_counts_match(built, squad):
     assert all(r["article_title"] in held and r["context_title"] in held for r in holdout)
     assert not any(r["article_title"] in held or r["context_title"] in held for r in rows)
     assert kind_targets(7, {"retrieval": 0.4, "answer_removed": 0.3, "question_swapped": 0.3}) == {
-        "retrieval": 3, "answer_removed": 2, "question_swapped": 2}
+        "retrieval": 3, "answer_removed": 2, "question_swapped": 2, "entity_swapped": 0}
 
 
 def test_retrieval_negatives_are_hits_without_the_answer(squad, embedder):
@@ -231,7 +234,7 @@ def test_run_on_negatives_resumes_exactly_and_records_them(built, squad, tiny_sp
     ckpt, _ = load_latest_checkpoint(split)
     facts = ckpt["negatives"]
     assert facts["used"] == 20 and facts["answerable"] == 36 and facts["share"] == round(20 / 56, 4)
-    assert facts["used_counts"] == {"retrieval": 0, "answer_removed": 10, "question_swapped": 10}
+    assert facts["used_counts"] == {"retrieval": 0, "answer_removed": 10, "question_swapped": 10, "entity_swapped": 0}
     assert facts["seed"] == 5 and ckpt["settings"]["negative_share"] == 0.4
     with pytest.raises(SystemExit, match="--negative-share 0.25"):
         run(tiny_span_model, path, split, "--negative-share", "0.25", settings=[])
@@ -267,3 +270,33 @@ def test_holdout_scores_like_squad_v2():
     # best threshold: abstain below 1.0+ (Bob, Carl, both negatives... ) -> Ann 1 + 2 negatives = 3 / 5
     assert r["best_f1"] == 60.0 and r["no_ans_by_kind"]["answer_removed"]["no_ans_acc"] == 0.0
     assert r["no_ans_by_kind"]["retrieval"]["no_ans_acc"] == 100.0
+
+
+def test_entity_swapped_changes_a_name_the_paragraph_mentions_into_one_it_does_not():
+    source = Source("q7", "When did Nikola Tesla move to New York?", "Tesla",
+                    "Nikola Tesla moved to New York in 1884 and worked for Thomas Edison.", ["1884"], [34], "a1", (0, 66))
+    assert [source.question[a:b] for _, a, b in question_entities(source.question)] == ["Nikola Tesla", "New York"]
+    pool = {"name": [("Edison", "a2"), ("Paris", "a1"), ("Marie Curie", "a3")], "number": [("1920", "a2")]}
+    swapped = entity_swapped(source, pool)
+    assert swapped is not None and swapped != source.question
+    # one of the question's names is gone, and what came in is from another article, absent from the paragraph
+    # ("Edison" is in the paragraph, "Paris" is from the question's own article)
+    assert swapped in (source.question.replace("Nikola Tesla", "Marie Curie"),
+                       source.question.replace("New York", "Marie Curie"))
+    assert entity_swapped(source, pool) == swapped  # seeded by the question's id
+    # nothing of the question in the paragraph, or no replacement: none
+    assert entity_swapped(Source("q8", "Who built it?", "T", "Ann built it.", ["Ann"], [0], "a1", (0, 12)), pool) is None
+    assert entity_swapped(source, {"name": [("Paris", "a1")], "number": []}) is None
+
+
+def test_entity_pool_takes_names_and_numbers_of_the_questions(squad):
+    _, squad_set = squad
+    sources = squad_sources(squad_set)
+    pool = entity_pool(sources)
+    assert set(pool) == {"name", "number"}
+    questions: dict[str, list[str]] = {}
+    for s in sources:
+        questions.setdefault(s.article_id, []).append(s.question)
+    assert pool["name"]
+    assert all(any(text in q for q in questions[article]) for text, article in pool["name"] + pool["number"])
+
