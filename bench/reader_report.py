@@ -130,20 +130,14 @@ def platt_scaled(run: EvalRun, signal: str, feature: str) -> tuple[EvalRun, floa
     give every candidate that as its ``signal`` (feature: "null_gap_logit" for "null_gap", "joint_log" for "joint").
     A monotone map: it changes no abstention decision at the matching threshold, only makes the confidence shown
     a probability."""
-    xs = np.array([o.answered.candidate.signals.get(feature, 0.0) for o in run.outcomes])
-    right = np.array([float(o.gold.answerable and o.candidate_credit["f1"] >= 0.5) for o in run.outcomes])
-    (a,), b = fit_logistic(xs[:, None], right)
-    outcomes = []
-    for o, x in zip(run.outcomes, xs):
-        signals = {**o.answered.candidate.signals, signal: null_gap_probability(float(x), float(a), float(b))}
-        outcomes.append(replace(o, answered=replace(o.answered, candidate=replace(o.answered.candidate, signals=signals))))
-    return replace(run, outcomes=outcomes), float(a), float(b)
+    run, (a,), b = logistic_scaled(run, signal, (feature,))
+    return run, a, b
 
 
 def logistic_scaled(run: EvalRun, signal: str, features: tuple[str, ...]) -> tuple[EvalRun, list[float], float]:
-    """Fit p(answer right) = sigmoid(w . features + b) on the run (right as in ``platt_scaled``) and give every
-    candidate that as its ``signal``: several signals combined into one confidence ("joint_null": the span's
-    log-probability and its null gap). The weights are fitted on the whole run; only the threshold is cross-fitted
+    """Fit p(answer right) = sigmoid(w . features + b) on the run (right: answerable and candidate F1 >= 0.5) and
+    give every candidate that as its ``signal``; with several features, signals combined into one confidence
+    ("joint_null": the span's log-probability and its null gap). The weights are fitted on the whole run; only the threshold is cross-fitted
     (3 parameters on 2,000 questions)."""
     xs = np.array([[o.answered.candidate.signals.get(f, 0.0) for f in features] for o in run.outcomes])
     right = np.array([float(o.gold.answerable and o.candidate_credit["f1"] >= 0.5) for o in run.outcomes])
@@ -204,7 +198,7 @@ def run_steps(args) -> dict:
         if step not in args.steps:
             continue
         out = out_root / step
-        if step.endswith("reader-only") or step.endswith("reader-only-int8"):
+        if "reader-only" in step:
             settings = {"int8": step.endswith("int8"), "limit": args.reader_only_limit, "seed": args.seed}
         elif step == "latency":
             settings = {"repeat": args.repeat, "threads": args.latency_threads}

@@ -43,9 +43,9 @@ from qa.question import check_k, check_question
 from qa.reader import Reader, ReaderResult, containing_sentence
 from qa.reader_sentence import ABSTAIN_THRESHOLD as SENTENCE_ABSTAIN_THRESHOLD
 from qa.reader_sentence import SentenceReader
-from qa.sources import source_answers
 from qa.retriever import MODES, RetrievalConfig, RetrievalResult, Retriever
-from qa.types import MAX_CITATION_CHARS, Answer, Citation, Guess, Hit
+from qa.sources import source_answers
+from qa.types import MAX_CITATION_CHARS, Answer, Citation, Guess, Hit, first_holding
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +177,8 @@ def decide(answer: Answer, candidate: ReaderResult, sentence: str | None, thresh
     span = (candidate.article_id, candidate.start, candidate.end)
     guess = None
     if not answered and candidate.answer is not None:
-        cited = next((c.n for c in answer.citations if c.holds(span)), None)
-        guess = Guess(candidate.answer, confidence, *span, sentence, cited)
+        cited = first_holding(answer.citations, span)
+        guess = Guess(candidate.answer, confidence, *span, sentence, cited.n if cited else None)
     return replace(
         answer,
         answer=candidate.answer if answered else None,

@@ -45,12 +45,10 @@ from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 from corpus import Article
 from qa.quantize import quantize_linear_int8
 from qa.reader import ReaderResult
-from qa.span_decoding import (  # decode_best_span: re-exported, the reader's decoding as one call
+from qa.span_decoding import (
     SpanChoice,
     article_positions,
     best_span_per_group,
-    decode_best_span,  # noqa: F401
-    pick_span,
     span_scores,
 )
 from qa.types import Hit
@@ -206,14 +204,12 @@ class SpanReader:
                              positions, rank_prior(windows, hits, rank_prior_weight))
         if scores is None:
             return ReaderResult.nothing()
-        article_of_window = [chunks[c].article_id for c in windows.chunk_of_window]
-        choices = best_span_per_group(scores, article_of_window) if len(set(article_of_window)) > 1 else []
-        best = choices[0] if choices else pick_span(scores)
-        if best is None:
+        # the best span of each article read, best first: the first is the answer, the others its alternatives
+        choices = best_span_per_group(scores, [chunks[c].article_id for c in windows.chunk_of_window])
+        if not choices:
             return ReaderResult.nothing()
-        result = self._result(best, windows, start_logits, end_logits, hits, articles)
-        others = tuple(self._result(c, windows, start_logits, end_logits, hits, articles) for c in choices[1:])
-        return replace(result, alternatives=others) if others else result
+        result, *others = (self._result(c, windows, start_logits, end_logits, hits, articles) for c in choices)
+        return replace(result, alternatives=tuple(others)) if others else result
 
     def _result(self, choice: SpanChoice, windows: Windows, start_logits: torch.Tensor, end_logits: torch.Tensor,
                 hits: list[Hit], articles: Mapping[str, Article]) -> ReaderResult:

@@ -22,7 +22,7 @@ from corpus import Article
 from corpus.dates import lenient_date
 from qa.metrics import normalize_answer
 from qa.reader import ReaderResult
-from qa.types import Citation, SourceAnswer
+from qa.types import Citation, SourceAnswer, first_holding
 
 _DASHES = re.compile(r"[-\u2010-\u2015]")  # hyphens and dashes part words: SQuAD's normalisation would glue them
 
@@ -50,7 +50,7 @@ def _source_answer(c: ReaderResult, answer: str, citations: Sequence[Citation],
                    articles: Mapping[str, Article]) -> SourceAnswer:
     article = articles[c.article_id]
     span = (c.article_id, c.start, c.end)
-    cited = next((x.n for x in citations if x.holds(span)), None)
+    cited = first_holding(citations, span)
     return SourceAnswer(c.answer, float(min(1.0, max(0.0, c.confidence))), c.article_id, c.start, c.end,
-                        article.title, article.source, lenient_date(article.published), cited,
+                        article.title, article.source, lenient_date(article.published), cited.n if cited else None,
                         same_answer(c.answer, answer))

@@ -7,10 +7,11 @@ Example:
     >>> import torch
     >>> start = torch.tensor([[0.0, 5.0, 0.0], [0.0, 0.0, 4.0]]); end = torch.tensor([[0.0, 0.0, 5.0], [0.0, 0.0, 4.0]])
     >>> mask = torch.tensor([[False, True, True], [False, True, True]])
-    >>> choice = decode_best_span(start, end, mask, max_answer_tokens=5)
+    >>> scores = span_scores(start, end, mask, max_answer_tokens=5)
+    >>> choice = pick_span(scores)
     >>> choice.window, choice.start_token, choice.end_token
     (0, 1, 2)
-    >>> [c.window for c in best_span_per_group(span_scores(start, end, mask, 5), [0, 1])]
+    >>> [c.window for c in best_span_per_group(scores, [0, 1])]
     [0, 1]
 """
 
@@ -104,20 +105,6 @@ def pick_span(scores: torch.Tensor, windows: list[int] | None = None) -> SpanCho
     if not bool(torch.isfinite(score)):
         return None
     return SpanChoice(rows[row], start, start + offset, float(torch.exp(score)))
-
-
-def decode_best_span(
-    start_logits: torch.Tensor,
-    end_logits: torch.Tensor,
-    context_mask: torch.Tensor,
-    max_answer_tokens: int,
-    positions: tuple[torch.Tensor, torch.Tensor] | None = None,
-    window_prior: torch.Tensor | None = None,
-) -> SpanChoice | None:
-    """The best (window, start, end) over all windows, with its probability (``span_scores``); None when no token
-    is context."""
-    scores = span_scores(start_logits, end_logits, context_mask, max_answer_tokens, positions, window_prior)
-    return None if scores is None else pick_span(scores)
 
 
 def best_span_per_group(scores: torch.Tensor, group_of_window: list) -> list[SpanChoice]:

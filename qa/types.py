@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -104,6 +105,11 @@ class Citation:
         } | ({} if self.text_start is None else {"text_start": self.text_start, "text_end": self.text_start + len(self.text)})
 
 
+def first_holding(citations: Iterable[Citation], span: tuple[str, int, int] | None) -> Citation | None:
+    """The first of ``citations`` whose passage holds ``span`` (article_id, start, end), or None."""
+    return next((c for c in citations if c.holds(span)), None)
+
+
 @dataclass(frozen=True)
 class Guess:
     """The reader's best span when the answer abstained: below the threshold, so not an answer."""
@@ -179,7 +185,7 @@ class Answer:
 
     def answer_citation(self) -> Citation | None:
         """The first citation whose passage holds the answer span (None when abstained or none holds it)."""
-        return next((c for c in self.citations if c.holds(self.answer_span)), None)
+        return first_holding(self.citations, self.answer_span)
 
     def to_json_dict(self) -> dict:
         span = None

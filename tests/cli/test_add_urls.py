@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "corpus" / "web"))
-from local_site import PAGES, LocalSite, Route, free_port, loopback_only, serve_news
+from local_site import (  # noqa: F401  (fixtures)
+    PAGES,
+    LocalSite,
+    Route,
+    free_port,
+    no_network_guard,
+    serve_news,
+    site_fixture,
+)
 
 from cli.main import main
 from corpus.web.fetch import FetchPolicy
@@ -32,19 +40,6 @@ def shared_model(monkeypatch, embedder):
     """Each command would load the embedding model again (seconds); hand it the session's copy instead."""
     monkeypatch.setattr("index.lifecycle.Embedder", lambda config: embedder)
     monkeypatch.setattr("qa.retriever.Embedder", lambda config: embedder)
-
-
-@pytest.fixture(autouse=True)
-def no_network():
-    with loopback_only() as attempts:
-        yield attempts
-    assert attempts == [], f"a connection left the loopback interface: {attempts}"
-
-
-@pytest.fixture
-def site():
-    with LocalSite() as served:
-        yield served
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

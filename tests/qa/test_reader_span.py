@@ -21,9 +21,9 @@ from qa.reader_span import (
     ReaderUnavailable,
     SpanReader,
     SpanReaderConfig,
-    decode_best_span,
     rank_prior,
 )
+from qa.span_decoding import pick_span, span_scores
 from qa.types import Hit
 
 
@@ -182,15 +182,15 @@ def test_decode_joint_softmax_across_windows():
     start = torch.tensor([[0.0, 3.0, 0.0, 0.0], [0.0, 0.0, 5.0, 0.0]])
     end = torch.tensor([[0.0, 0.0, 3.0, 0.0], [0.0, 0.0, 0.0, 5.0]])
     mask = torch.tensor([[False, True, True, True], [False, True, True, True]])
-    choice = decode_best_span(start, end, mask, max_answer_tokens=5)
+    choice = pick_span(span_scores(start, end, mask, max_answer_tokens=5))
     assert (choice.window, choice.start_token, choice.end_token) == (1, 2, 3)
     # Six context tokens in all: start softmax over them jointly, and the same for the end.
     z = math.exp(3) + math.exp(5) + 4
     assert choice.probability == pytest.approx((math.exp(5) / z) ** 2, rel=1e-5)
     # Token 0 (question / special) is never chosen, even with the highest logit.
     start[:, 0] = end[:, 0] = 50.0
-    assert decode_best_span(start, end, mask, 5).start_token != 0
-    assert decode_best_span(start, end, torch.zeros_like(mask), 5) is None
+    assert pick_span(span_scores(start, end, mask, 5)).start_token != 0
+    assert span_scores(start, end, torch.zeros_like(mask), 5) is None
 
 
 def test_threshold_comes_from_the_calibration_file(tmp_path):

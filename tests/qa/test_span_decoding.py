@@ -12,7 +12,7 @@ from test_reader_span import make_hits, peak_logits
 from corpus import Article
 from index.chunk import Chunk
 from qa.reader_span import SpanReader
-from qa.span_decoding import best_span_per_group, decode_best_span, pick_span, span_scores
+from qa.span_decoding import best_span_per_group, pick_span, span_scores
 from qa.types import Hit
 
 MAX_TOKENS = 4
@@ -44,7 +44,7 @@ def test_best_span_of_each_group_best_first():
     assert choices[0].probability > choices[1].probability
 
 
-def test_the_first_choice_is_decode_best_spans_choice():
+def test_the_first_choice_is_the_best_span_of_all():
     generator = torch.Generator().manual_seed(7)
     for _ in range(20):
         start, end = torch.randn(5, 12, generator=generator) * 3, torch.randn(5, 12, generator=generator) * 3
@@ -53,7 +53,7 @@ def test_the_first_choice_is_decode_best_spans_choice():
         groups = [w % 3 for w in range(5)]  # windows of three articles, interleaved
         scores = span_scores(start, end, mask, MAX_TOKENS)
         choices = best_span_per_group(scores, groups)
-        assert choices[0] == decode_best_span(start, end, mask, MAX_TOKENS)
+        assert choices[0] == pick_span(scores)
         assert sorted(c.window % 3 for c in choices) == [0, 1, 2]  # one a group
         for c in choices:  # the best among its own group's windows
             assert c == pick_span(scores, [w for w in range(5) if groups[w] == groups[c.window]])
@@ -65,7 +65,7 @@ def test_probabilities_stay_those_of_one_softmax_over_every_window():
     quarter (half the start mass and half the end mass), not what decoding its window alone would give."""
     start, end, mask = windows(({2: 8.0}, {3: 8.0}), ({2: 8.0}, {3: 8.0}))
     choices = best_span_per_group(span_scores(start, end, mask, MAX_TOKENS), ["a", "b"])
-    alone = decode_best_span(start[:1], end[:1], mask[:1], MAX_TOKENS)
+    alone = pick_span(span_scores(start[:1], end[:1], mask[:1], MAX_TOKENS))
     assert len(choices) == 2
     assert choices[0].probability == pytest.approx(choices[1].probability)
     assert choices[0].probability == pytest.approx(alone.probability / 4, rel=1e-4)

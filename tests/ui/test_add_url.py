@@ -11,20 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "corpus" / "web"))
-from local_site import LocalSite, loopback_only, serve_news  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def no_network():
-    with loopback_only() as attempts:
-        yield attempts
-    assert attempts == [], f"a connection left the loopback interface: {attempts}"
-
-
-@pytest.fixture
-def site():
-    with LocalSite() as served:
-        yield served
+from local_site import no_network_guard, serve_news, site_fixture  # noqa: E402, F401  (fixtures)
 
 
 @pytest.fixture

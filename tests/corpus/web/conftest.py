@@ -2,18 +2,4 @@
 
 from __future__ import annotations
 
-import pytest
-from local_site import LocalSite, loopback_only
-
-
-@pytest.fixture(autouse=True)
-def no_network():
-    with loopback_only() as attempts:
-        yield attempts
-    assert attempts == [], f"a connection left the loopback interface: {attempts}"
-
-
-@pytest.fixture
-def site():
-    with LocalSite() as served:
-        yield served
+from local_site import no_network_guard, site_fixture  # noqa: F401  (fixtures: no_network, site)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 
 
@@ -192,3 +194,23 @@ def serve_news(site: LocalSite) -> dict[str, str]:
         body = (FEEDS / source).read_bytes().replace(FEED_HOST, site.base.encode("ascii"))
         feeds[name] = site.page(path, body, content_type)
     return feeds
+
+
+# Fixtures for the modules that fetch: import them (``from local_site import no_network_guard, site_fixture``);
+# pytest knows them as ``no_network`` and ``site``, so a test's ``site`` argument does not shadow the import.
+
+
+@pytest.fixture(name="no_network", autouse=True)
+def no_network_guard():
+    """Every test of a module that imports it fails if a connection left the loopback interface."""
+    with loopback_only() as attempts:
+        yield attempts
+    assert attempts == [], f"a connection left the loopback interface: {attempts}"
+
+
+@pytest.fixture(name="site")
+def site_fixture():
+    """A ``LocalSite`` for the test, shut down after it."""
+    with LocalSite() as served:
+        yield served
+
